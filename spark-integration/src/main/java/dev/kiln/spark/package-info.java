@@ -1,0 +1,2 @@
+/** Placeholder until its issue lands; see ARCHITECTURE.md. */
+package dev.kiln.spark;
