@@ -1,0 +1,56 @@
+package dev.kiln.backend.cpu;
+
+import dev.kiln.Kiln;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.ForkJoinTask;
+
+/**
+ * Splits a range of work across {@link Kiln#numThreads()} threads when it is big enough to pay for the hand-off
+ * (small tensors run on the caller's thread: thread wake-up costs microseconds).
+ */
+public final class Parallel {
+    /** Below this many elements of work a kernel runs single-threaded. */
+    public static final long GRAIN = 1 << 15;
+
+    private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, Runtime.getRuntime().availableProcessors()),
+            pool -> {
+                ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+                t.setName("kiln-cpu-" + t.getPoolIndex());
+                t.setDaemon(true);
+                return t;
+            }, null, false);
+
+    private Parallel() {
+    }
+
+    /** A body that processes {@code [start, end)}. */
+    @FunctionalInterface
+    public interface Range {
+        void run(long start, long end);
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, n)}; {@code costPerItem} (elements touched per index) decides whether the
+     * work is large enough to split.
+     */
+    public static void forRange(long n, long costPerItem, Range body) {
+        int threads = Math.min(Kiln.numThreads(), POOL.getParallelism());
+        if (threads <= 1 || n <= 1 || n * Math.max(1, costPerItem) < GRAIN
+                || (Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == POOL)) {
+            body.run(0, n); // small work, or already inside a worker: do not nest
+            return;
+        }
+        int chunks = (int) Math.min(n, threads);
+        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
+        for (int c = 0; c < chunks - 1; c++) {
+            long start = n * c / chunks;
+            long end = n * (c + 1) / chunks;
+            tasks[c] = POOL.submit(() -> body.run(start, end));
+        }
+        body.run(n * (chunks - 1) / chunks, n); // the caller takes the last chunk
+        for (ForkJoinTask<?> t : tasks) {
+            t.join();
+        }
+    }
+}

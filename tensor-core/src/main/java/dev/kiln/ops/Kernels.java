@@ -1,0 +1,114 @@
+package dev.kiln.ops;
+
+import dev.kiln.backend.Backend;
+import dev.kiln.backend.BinaryOp;
+import dev.kiln.backend.UnaryOp;
+import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Shapes;
+import dev.kiln.tensor.Tensor;
+
+/**
+ * Graph-free forward helpers shared by the op families: dtype promotion, broadcasting and output allocation
+ * around a backend kernel. Nothing here records autograd history.
+ */
+final class Kernels {
+    private Kernels() {
+    }
+
+    static Backend backend(Tensor t) {
+        return Backend.of(t.device());
+    }
+
+    /** {@code t} as {@code dtype}: {@code t} itself if it already is, else a converted copy. */
+    static Tensor cast(Tensor t, DType dtype) {
+        if (t.dtype() == dtype) {
+            return t;
+        }
+        Tensor out = Tensor.empty(dtype, t.shape());
+        backend(t).pointwise().copy(t, out);
+        return out;
+    }
+
+    /** A view of {@code t} broadcast to {@code shape} (no copy). */
+    static Tensor broadcastTo(Tensor t, long[] shape) {
+        if (java.util.Arrays.equals(t.shape(), shape)) {
+            return t;
+        }
+        long[] in = t.shape();
+        long[] inStrides = t.strides();
+        long[] strides = new long[shape.length];
+        int lead = shape.length - in.length;
+        for (int i = 0; i < shape.length; i++) {
+            int j = i - lead;
+            strides[i] = j < 0 || in[j] == 1 ? 0 : inStrides[j];
+        }
+        return Tensor.ofStorage(t.storage(), t.dtype(), shape, strides, t.storageOffset());
+    }
+
+    static void release(Tensor temp, Tensor... keep) {
+        for (Tensor k : keep) {
+            if (temp == k) {
+                return;
+            }
+        }
+        temp.close();
+    }
+
+    /** Output dtype of an arithmetic op: promoted, and floating for true division and pow. */
+    static DType resultType(BinaryOp op, DType a, DType b) {
+        DType t = DType.promote(a, b);
+        if ((op == BinaryOp.DIV) && !t.isFloatingPoint()) {
+            return DType.FLOAT32;
+        }
+        if (t == DType.BOOL && !op.isComparison() && op != BinaryOp.MAXIMUM && op != BinaryOp.MINIMUM) {
+            return DType.INT64;
+        }
+        return t;
+    }
+
+    static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        DType t = resultType(op, a.dtype(), b.dtype());
+        long[] shape = Shapes.broadcast(a.shape(), b.shape());
+        Tensor ac = cast(a, t);
+        Tensor bc = cast(b, t);
+        Tensor ae = broadcastTo(ac, shape);
+        Tensor be = broadcastTo(bc, shape);
+        Tensor out = Tensor.empty(op.isComparison() ? DType.BOOL : t, shape);
+        try {
+            backend(a).pointwise().binary(op, ae, be, out);
+        } finally {
+            release(ae, ac, a);
+            release(be, bc, b);
+            release(ac, a);
+            release(bc, b);
+        }
+        return out;
+    }
+
+    /** Unary math op; integer inputs of floating ops (exp, log, ...) produce float32 like PyTorch. */
+    static Tensor unary(UnaryOp op, Tensor a) {
+        boolean keepsType = op == UnaryOp.NEG || op == UnaryOp.ABS || op == UnaryOp.SIGN || op == UnaryOp.RELU;
+        DType t = keepsType ? a.dtype() : op == UnaryOp.LOGICAL_NOT ? DType.BOOL : a.dtype().toFloating();
+        Tensor ac = op == UnaryOp.LOGICAL_NOT ? a : cast(a, t);
+        Tensor out = Tensor.empty(t, a.shape());
+        try {
+            backend(a).pointwise().unary(op, ac, out);
+        } finally {
+            release(ac, a);
+        }
+        return out;
+    }
+
+    /** A 0-d tensor holding a Python-style scalar operand for an op with {@code like}. */
+    static Tensor scalarFor(Tensor like, double value) {
+        DType t = like.dtype();
+        if (!t.isFloatingPoint() && value != Math.rint(value)) {
+            t = DType.FLOAT32; // int tensor + 2.5 -> float32, as in PyTorch
+        } else if (t == DType.BOOL) {
+            t = DType.INT64;
+        }
+        Tensor s = Tensor.empty(t);
+        backend(like).pointwise().fill(s, value);
+        return s;
+    }
+}

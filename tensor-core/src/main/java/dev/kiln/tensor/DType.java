@@ -1,0 +1,53 @@
+package dev.kiln.tensor;
+
+/**
+ * Element types. Promotion follows PyTorch's category rule: bool < integers < floating point, and within a
+ * category the wider type wins ({@code int32 + int64 -> int64}, {@code float32 + float64 -> float64},
+ * {@code int64 + float32 -> float32}).
+ */
+public enum DType {
+    BOOL(1, "torch.bool", 0),
+    UINT8(1, "torch.uint8", 1),
+    INT32(4, "torch.int32", 2),
+    INT64(8, "torch.int64", 3),
+    FLOAT32(4, "torch.float32", 4),
+    FLOAT64(8, "torch.float64", 5);
+
+    private final int byteSize;
+    private final String torchName;
+    private final int rank;
+
+    DType(int byteSize, String torchName, int rank) {
+        this.byteSize = byteSize;
+        this.torchName = torchName;
+        this.rank = rank;
+    }
+
+    /** Bytes per element. */
+    public int byteSize() {
+        return byteSize;
+    }
+
+    /** The name PyTorch prints, e.g. {@code torch.float32}. */
+    public String torchName() {
+        return torchName;
+    }
+
+    public boolean isFloatingPoint() {
+        return this == FLOAT32 || this == FLOAT64;
+    }
+
+    public boolean isIntegral() {
+        return this == UINT8 || this == INT32 || this == INT64;
+    }
+
+    /** The type both operands are converted to before a binary op, as torch.promote_types does. */
+    public static DType promote(DType a, DType b) {
+        return a.rank >= b.rank ? a : b;
+    }
+
+    /** The result type of a floating-point op (exp, mean, ...) on this type: integers become float32. */
+    public DType toFloating() {
+        return isFloatingPoint() ? this : FLOAT32;
+    }
+}

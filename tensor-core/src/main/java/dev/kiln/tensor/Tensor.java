@@ -1,0 +1,1100 @@
+package dev.kiln.tensor;
+
+import dev.kiln.autograd.Engine;
+import dev.kiln.autograd.Node;
+import dev.kiln.memory.Storage;
+import dev.kiln.memory.Unsafe;
+import dev.kiln.ops.Creation;
+import dev.kiln.ops.Indexing;
+import dev.kiln.ops.InPlace;
+import dev.kiln.ops.Joining;
+import dev.kiln.ops.Linalg;
+import dev.kiln.ops.Pointwise;
+import dev.kiln.ops.Reductions;
+import dev.kiln.ops.Views;
+import java.lang.ref.Cleaner;
+import java.util.List;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.FieldVector;
+
+/**
+ * An n-dimensional array over Arrow memory, with PyTorch's names and semantics.
+ *
+ * <p>A tensor is a view: {@link Storage} (a reference-counted Arrow buffer) plus shape, strides and offset in
+ * elements. View ops ({@link #view}, {@link #transpose}, {@link #narrow}, ...) share storage, so writes through
+ * one view are seen by the others. Math routes to the op families in {@code dev.kiln.ops}, each of which
+ * declares its gradient next to its forward; this class only holds state and names the API.
+ *
+ * <p>Memory: every tensor is {@link AutoCloseable}. Tensors created inside a {@link TensorScope} are closed with
+ * it; a tensor that becomes unreachable without being closed is released by a GC safety net.
+ */
+public final class Tensor implements AutoCloseable {
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    private final Storage storage;
+    private final DType dtype;
+    private final Device device;
+    private final long[] shape;
+    private final long[] strides;
+    private final long offset;
+    private final Cleaner.Cleanable cleanable;
+    private volatile boolean closed;
+    private TensorScope ownerScope;
+
+    // Autograd state (see dev.kiln.autograd).
+    private boolean requiresGrad;
+    private Tensor grad;
+    private Node gradFn;
+    private Node gradAccumulator;
+    private boolean retainsGrad;
+
+    /** Makes a tensor over {@code storage}, taking ownership of one reference to it. */
+    private Tensor(Storage storage, DType dtype, Device device, long[] shape, long[] strides, long offset) {
+        this.storage = storage;
+        this.dtype = dtype;
+        this.device = device;
+        this.shape = shape;
+        this.strides = strides;
+        this.offset = offset;
+        this.cleanable = CLEANER.register(this, new Releaser(storage));
+        TensorScope scope = TensorScope.current();
+        if (scope != null) {
+            ownerScope = scope;
+            scope.register(this);
+        }
+    }
+
+    /** Releases the storage reference exactly once, whether by close() or by the GC safety net. */
+    private record Releaser(Storage storage) implements Runnable {
+        @Override
+        public void run() {
+            storage.release();
+        }
+    }
+
+    // ---------------------------------------------------------------- construction (low level)
+
+    /**
+     * A tensor over existing storage with explicit geometry (like {@code torch.as_strided}); retains the storage.
+     * Checks that every addressable element lies inside the storage.
+     */
+    public static Tensor ofStorage(Storage storage, DType dtype, long[] shape, long[] strides, long offset) {
+        checkGeometry(storage, dtype, shape, strides, offset);
+        return new Tensor(storage.retain(), dtype, Device.CPU, shape.clone(), strides.clone(), offset);
+    }
+
+    /** An uninitialized contiguous tensor allocated from the current scope's allocator. */
+    public static Tensor empty(DType dtype, long... shape) {
+        return allocate(TensorScope.currentAllocator(), dtype, shape, false);
+    }
+
+    /** A contiguous tensor allocated from {@code allocator}, zero-filled if asked. */
+    public static Tensor allocate(BufferAllocator allocator, DType dtype, long[] shape, boolean zeroed) {
+        for (long s : shape) {
+            if (s < 0) {
+                throw new IllegalArgumentException("Trying to create tensor with negative dimension " + s + ": "
+                        + Shapes.str(shape));
+            }
+        }
+        long n = Shapes.numel(shape);
+        Storage storage = Storage.allocate(allocator, n * dtype.byteSize(), zeroed);
+        return new Tensor(storage, dtype, Device.CPU, shape.clone(), Shapes.contiguousStrides(shape), 0);
+    }
+
+    private static void checkGeometry(Storage storage, DType dtype, long[] shape, long[] strides, long offset) {
+        if (shape.length != strides.length) {
+            throw new IllegalArgumentException("shape " + Shapes.str(shape) + " and strides " + Shapes.str(strides)
+                    + " must have the same length");
+        }
+        if (offset < 0) {
+            throw new IllegalArgumentException("storage offset must be >= 0, got " + offset);
+        }
+        long max = offset;
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] == 0) {
+                return;
+            }
+            if (strides[i] < 0) {
+                throw new IllegalArgumentException("negative strides are not supported: " + Shapes.str(strides));
+            }
+            max += (shape[i] - 1) * strides[i];
+        }
+        if ((max + 1) * dtype.byteSize() > storage.byteSize()) {
+            throw new IllegalArgumentException("view of shape " + Shapes.str(shape) + ", strides " + Shapes.str(strides)
+                    + ", offset " + offset + " needs " + (max + 1) * dtype.byteSize() + " bytes but storage has "
+                    + storage.byteSize());
+        }
+    }
+
+    /**
+     * Wraps the data buffer of an Arrow fixed-width vector as a 1-d tensor without copying. The tensor keeps the
+     * buffer alive (Arrow reference counting) even after the vector is closed. Nulls are not representable:
+     * vectors with nulls are rejected.
+     */
+    public static Tensor fromArrow(FieldVector vector) {
+        return Creation.fromArrow(vector);
+    }
+
+    /** Wraps {@code numel(shape)} elements of {@code buffer} starting at {@code byteOffset}, without copying. */
+    public static Tensor fromArrow(ArrowBuf buffer, long byteOffset, DType dtype, long... shape) {
+        return Creation.fromArrow(buffer, byteOffset, dtype, shape);
+    }
+
+    /** Exports this tensor's elements as an Arrow vector; zero-copy when the tensor is contiguous from offset 0. */
+    public FieldVector toArrow(String name) {
+        return Creation.toArrow(this, name);
+    }
+
+    // ---------------------------------------------------------------- creation (PyTorch factories)
+
+    public static Tensor of(float... values) {
+        return Creation.of(values);
+    }
+
+    public static Tensor of(double... values) {
+        return Creation.of(values);
+    }
+
+    public static Tensor of(long... values) {
+        return Creation.of(values);
+    }
+
+    public static Tensor of(int... values) {
+        return Creation.of(values);
+    }
+
+    public static Tensor of(boolean... values) {
+        return Creation.of(values);
+    }
+
+    public static Tensor of(float[][] values) {
+        return Creation.of(values);
+    }
+
+    public static Tensor of(double[][] values) {
+        return Creation.of(values);
+    }
+
+    public static Tensor scalar(double value) {
+        return Creation.scalar(value, DType.FLOAT32);
+    }
+
+    public static Tensor scalar(double value, DType dtype) {
+        return Creation.scalar(value, dtype);
+    }
+
+    public static Tensor zeros(long... shape) {
+        return Creation.full(shape, 0, DType.FLOAT32);
+    }
+
+    public static Tensor zeros(DType dtype, long... shape) {
+        return Creation.full(shape, 0, dtype);
+    }
+
+    public static Tensor ones(long... shape) {
+        return Creation.full(shape, 1, DType.FLOAT32);
+    }
+
+    public static Tensor ones(DType dtype, long... shape) {
+        return Creation.full(shape, 1, dtype);
+    }
+
+    public static Tensor full(long[] shape, double value) {
+        return Creation.full(shape, value, DType.FLOAT32);
+    }
+
+    public static Tensor full(long[] shape, double value, DType dtype) {
+        return Creation.full(shape, value, dtype);
+    }
+
+    public static Tensor eye(long n) {
+        return Creation.eye(n, n, DType.FLOAT32);
+    }
+
+    public static Tensor eye(long n, long m, DType dtype) {
+        return Creation.eye(n, m, dtype);
+    }
+
+    /** {@code [0, end)} as int64, like {@code torch.arange(end)}. */
+    public static Tensor arange(long end) {
+        return Creation.arange(0, end, 1, DType.INT64);
+    }
+
+    public static Tensor arange(double start, double end, double step) {
+        boolean integral = start == Math.rint(start) && end == Math.rint(end) && step == Math.rint(step);
+        return Creation.arange(start, end, step, integral ? DType.INT64 : DType.FLOAT32);
+    }
+
+    public static Tensor arange(double start, double end, double step, DType dtype) {
+        return Creation.arange(start, end, step, dtype);
+    }
+
+    public static Tensor linspace(double start, double end, long steps) {
+        return Creation.linspace(start, end, steps, DType.FLOAT32);
+    }
+
+    public static Tensor rand(long... shape) {
+        return Creation.rand(shape, DType.FLOAT32, Generator.defaultGenerator());
+    }
+
+    public static Tensor rand(long[] shape, DType dtype, Generator gen) {
+        return Creation.rand(shape, dtype, gen);
+    }
+
+    public static Tensor randn(long... shape) {
+        return Creation.randn(shape, DType.FLOAT32, Generator.defaultGenerator());
+    }
+
+    public static Tensor randn(long[] shape, DType dtype, Generator gen) {
+        return Creation.randn(shape, dtype, gen);
+    }
+
+    /** Integers uniform in {@code [low, high)}, int64. */
+    public static Tensor randint(long low, long high, long... shape) {
+        return Creation.randint(low, high, shape, Generator.defaultGenerator());
+    }
+
+    public static Tensor randint(long low, long high, long[] shape, Generator gen) {
+        return Creation.randint(low, high, shape, gen);
+    }
+
+    public static Tensor zerosLike(Tensor t) {
+        return Creation.full(t.shape, 0, t.dtype);
+    }
+
+    public static Tensor onesLike(Tensor t) {
+        return Creation.full(t.shape, 1, t.dtype);
+    }
+
+    public static Tensor fullLike(Tensor t, double value) {
+        return Creation.full(t.shape, value, t.dtype);
+    }
+
+    public static Tensor randLike(Tensor t) {
+        return Creation.rand(t.shape, t.dtype.toFloating(), Generator.defaultGenerator());
+    }
+
+    public static Tensor randnLike(Tensor t) {
+        return Creation.randn(t.shape, t.dtype.toFloating(), Generator.defaultGenerator());
+    }
+
+    public static Tensor emptyLike(Tensor t) {
+        return empty(t.dtype, t.shape);
+    }
+
+    // ---------------------------------------------------------------- metadata
+
+    /** The sizes of each dimension (a copy). */
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    public long size(long dim) {
+        return shape[Shapes.wrapDim(dim, shape.length)];
+    }
+
+    /** Strides in elements, like {@code tensor.stride()} (a copy). */
+    public long[] strides() {
+        return strides.clone();
+    }
+
+    public long stride(long dim) {
+        return strides[Shapes.wrapDim(dim, shape.length)];
+    }
+
+    public long storageOffset() {
+        return offset;
+    }
+
+    public int dim() {
+        return shape.length;
+    }
+
+    public long numel() {
+        return Shapes.numel(shape);
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** The shared storage; throws if this tensor was closed. */
+    public Storage storage() {
+        checkOpen();
+        return storage;
+    }
+
+    public boolean isContiguous() {
+        return Shapes.isContiguous(shape, strides);
+    }
+
+    /** Native address of element {@code [0, 0, ...]}. */
+    public long dataAddress() {
+        checkOpen();
+        return storage.address() + offset * dtype.byteSize();
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Releases this tensor's reference to its storage, and its {@code .grad} (which it owns). Idempotent. Views
+     * keep shared storage alive.
+     */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            ownerScope = null;
+            cleanable.clean();
+            if (grad != null) {
+                grad.close();
+                grad = null;
+            }
+        }
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("Tensor of shape " + Shapes.str(shape) + " (" + dtype.torchName()
+                    + ") was already released; it cannot be used after close() or after its TensorScope closed");
+        }
+    }
+
+    TensorScope ownerScope() {
+        return ownerScope;
+    }
+
+    void setOwnerScope(TensorScope scope) {
+        ownerScope = scope;
+    }
+
+    // ---------------------------------------------------------------- element access
+
+    /** Reads the element at storage index {@code storageIndex} as a double. */
+    public double getDouble(long storageIndex) {
+        long addr = storage().address() + storageIndex * dtype.byteSize();
+        return switch (dtype) {
+            case FLOAT32 -> Unsafe.getFloat(addr);
+            case FLOAT64 -> Unsafe.getDouble(addr);
+            case INT64 -> Unsafe.getLong(addr);
+            case INT32 -> Unsafe.getInt(addr);
+            case UINT8 -> Unsafe.getByte(addr) & 0xFF;
+            case BOOL -> Unsafe.getByte(addr) != 0 ? 1 : 0;
+        };
+    }
+
+    /** Reads the element at storage index {@code storageIndex} as a long (floating types are truncated). */
+    public long getLong(long storageIndex) {
+        long addr = storage().address() + storageIndex * dtype.byteSize();
+        return switch (dtype) {
+            case INT64 -> Unsafe.getLong(addr);
+            case INT32 -> Unsafe.getInt(addr);
+            default -> (long) getDouble(storageIndex);
+        };
+    }
+
+    /** Storage index of the element at a multi-index. */
+    public long storageIndex(long... index) {
+        if (index.length != shape.length) {
+            throw new IllegalArgumentException("expected " + shape.length + " indices for tensor of shape "
+                    + Shapes.str(shape) + ", got " + index.length);
+        }
+        long p = offset;
+        for (int i = 0; i < index.length; i++) {
+            long ix = index[i] < 0 ? index[i] + shape[i] : index[i];
+            if (ix < 0 || ix >= shape[i]) {
+                throw new IndexOutOfBoundsException("index " + index[i] + " is out of bounds for dimension " + i
+                        + " with size " + shape[i]);
+            }
+            p += ix * strides[i];
+        }
+        return p;
+    }
+
+    /** The element at a multi-index, as a double. */
+    public double get(long... index) {
+        return getDouble(storageIndex(index));
+    }
+
+    /** Writes one element, like {@code t[i, j] = value}; counts as an in-place modification. */
+    public Tensor set(double value, long... index) {
+        long addr = storage().address() + storageIndex(index) * dtype.byteSize();
+        switch (dtype) {
+            case FLOAT32 -> Unsafe.putFloat(addr, (float) value);
+            case FLOAT64 -> Unsafe.putDouble(addr, value);
+            case INT64 -> Unsafe.putLong(addr, (long) value);
+            case INT32 -> Unsafe.putInt(addr, (int) value);
+            case UINT8 -> Unsafe.putByte(addr, (byte) (long) value);
+            case BOOL -> Unsafe.putByte(addr, (byte) (value != 0 ? 1 : 0));
+        }
+        storage.bumpVersion();
+        return this;
+    }
+
+    /** The value of a one-element tensor, like {@code tensor.item()}. */
+    public double item() {
+        if (numel() != 1) {
+            throw new IllegalStateException("a Tensor with " + numel() + " elements cannot be converted to Scalar"
+                    + " (shape " + Shapes.str(shape) + ")");
+        }
+        return getDouble(offset);
+    }
+
+    public float[] toFloatArray() {
+        return Creation.toFloatArray(this);
+    }
+
+    public double[] toDoubleArray() {
+        return Creation.toDoubleArray(this);
+    }
+
+    public long[] toLongArray() {
+        return Creation.toLongArray(this);
+    }
+
+    public boolean[] toBooleanArray() {
+        return Creation.toBooleanArray(this);
+    }
+
+    // ---------------------------------------------------------------- autograd
+
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /** Sets whether autograd records operations on this leaf tensor, like {@code requires_grad_()}. */
+    public Tensor requiresGrad_(boolean value) {
+        if (gradFn != null && !value) {
+            throw new IllegalStateException("you can only change requires_grad flags of leaf variables. If you want to "
+                    + "use a computed variable in a subgraph that doesn't require differentiation use "
+                    + "var_no_grad = var.detach().");
+        }
+        if (value && !dtype.isFloatingPoint()) {
+            throw new IllegalStateException("only Tensors of floating point dtype can require gradients, got "
+                    + dtype.torchName());
+        }
+        requiresGrad = value;
+        return this;
+    }
+
+    /** The accumulated gradient, or null. */
+    public Tensor grad() {
+        return grad;
+    }
+
+    /** Replaces the gradient (null clears it), like assigning {@code x.grad}. */
+    public void setGrad(Tensor g) {
+        if (g != null && !java.util.Arrays.equals(g.shape, shape)) {
+            throw new IllegalArgumentException("assigned grad has data of a different size: grad " + Shapes.str(g.shape)
+                    + " vs tensor " + Shapes.str(shape));
+        }
+        grad = g;
+    }
+
+    public Node gradFn() {
+        return gradFn;
+    }
+
+    /** Set by ops that record history; not for user code. */
+    public void setGradFn(Node node) {
+        gradFn = node;
+        requiresGrad = node != null || requiresGrad;
+    }
+
+    /** The node that accumulates into this leaf's {@code .grad} (created on first use); not for user code. */
+    public Node gradAccumulator() {
+        if (gradAccumulator == null) {
+            gradAccumulator = Node.accumulateGrad(this);
+        }
+        return gradAccumulator;
+    }
+
+    public boolean isLeaf() {
+        return gradFn == null;
+    }
+
+    /** Keeps {@code .grad} for this non-leaf tensor after backward, like {@code retain_grad()}. */
+    public Tensor retainGrad() {
+        if (!requiresGrad) {
+            throw new IllegalStateException("can't retain_grad on Tensor that has requires_grad=False");
+        }
+        if (gradFn != null) {
+            retainsGrad = true;
+            gradFn.retainGradFor(this);
+        }
+        return this;
+    }
+
+    public boolean retainsGrad() {
+        return retainsGrad;
+    }
+
+    /** Backpropagates from this scalar: accumulates d(this)/d(leaf) into every leaf's {@code .grad}. */
+    public void backward() {
+        Engine.backward(this, null, false, false);
+    }
+
+    /** Backpropagates with an explicit upstream gradient of this tensor's shape (vector-Jacobian product). */
+    public void backward(Tensor gradient) {
+        Engine.backward(this, gradient, false, false);
+    }
+
+    public void backward(Tensor gradient, boolean retainGraph) {
+        Engine.backward(this, gradient, retainGraph, false);
+    }
+
+    public void backward(Tensor gradient, boolean retainGraph, boolean createGraph) {
+        Engine.backward(this, gradient, retainGraph, createGraph);
+    }
+
+    /** A tensor sharing storage with this one but cut from the graph, like {@code detach()}. */
+    public Tensor detach() {
+        return Views.detach(this);
+    }
+
+    /** Detaches in place: this tensor becomes a leaf that does not require grad. */
+    public Tensor detach_() {
+        gradFn = null;
+        requiresGrad = false;
+        return this;
+    }
+
+    // ---------------------------------------------------------------- views
+
+    public Tensor view(long... shape) {
+        return Views.view(this, shape);
+    }
+
+    public Tensor reshape(long... shape) {
+        return Views.reshape(this, shape);
+    }
+
+    public Tensor transpose(long dim0, long dim1) {
+        return Views.transpose(this, dim0, dim1);
+    }
+
+    /** Transpose of a tensor of at most 2 dims, like {@code t()}. */
+    public Tensor t() {
+        return Views.t(this);
+    }
+
+    /** Reverses all dims, like {@code .T} (deprecated for ndim != 2 in PyTorch, here reverses). */
+    public Tensor mT() {
+        return Views.transpose(this, -2, -1);
+    }
+
+    public Tensor permute(long... dims) {
+        return Views.permute(this, dims);
+    }
+
+    public Tensor squeeze() {
+        return Views.squeeze(this);
+    }
+
+    public Tensor squeeze(long dim) {
+        return Views.squeeze(this, dim);
+    }
+
+    public Tensor unsqueeze(long dim) {
+        return Views.unsqueeze(this, dim);
+    }
+
+    /** Broadcasts singleton dims to a larger size without copying; -1 keeps a size. */
+    public Tensor expand(long... sizes) {
+        return Views.expand(this, sizes);
+    }
+
+    public Tensor expandAs(Tensor other) {
+        return Views.expand(this, other.shape);
+    }
+
+    public Tensor narrow(long dim, long start, long length) {
+        return Views.narrow(this, dim, start, length);
+    }
+
+    public Tensor select(long dim, long index) {
+        return Views.select(this, dim, index);
+    }
+
+    /** {@code t[..., start:end:step, ...]} along {@code dim}; negative and out-of-range bounds clamp as in Python. */
+    public Tensor slice(long dim, long start, long end, long step) {
+        return Views.slice(this, dim, start, end, step);
+    }
+
+    public Tensor slice(long dim, long start, long end) {
+        return Views.slice(this, dim, start, end, 1);
+    }
+
+    public Tensor flatten() {
+        return Views.flatten(this, 0, -1);
+    }
+
+    public Tensor flatten(long startDim, long endDim) {
+        return Views.flatten(this, startDim, endDim);
+    }
+
+    public Tensor unflatten(long dim, long... sizes) {
+        return Views.unflatten(this, dim, sizes);
+    }
+
+    /** This tensor if already contiguous, else a contiguous copy. */
+    public Tensor contiguous() {
+        return Views.contiguous(this);
+    }
+
+    public Tensor clone() {
+        return Views.cloneTensor(this);
+    }
+
+    public Tensor to(DType target) {
+        return Views.to(this, target);
+    }
+
+    public Tensor to(Device target) {
+        return Views.to(this, target);
+    }
+
+    // ---------------------------------------------------------------- pointwise math
+
+    public Tensor add(Tensor other) {
+        return Pointwise.add(this, other);
+    }
+
+    public Tensor add(double other) {
+        return Pointwise.add(this, other);
+    }
+
+    /** {@code this + alpha * other}. */
+    public Tensor add(Tensor other, double alpha) {
+        return Pointwise.add(this, alpha == 1 ? other : Pointwise.mul(other, alpha));
+    }
+
+    public Tensor sub(Tensor other) {
+        return Pointwise.sub(this, other);
+    }
+
+    public Tensor sub(double other) {
+        return Pointwise.add(this, -other);
+    }
+
+    /** {@code other - this}, like {@code torch.rsub}. */
+    public Tensor rsub(double other) {
+        return Pointwise.rsub(this, other);
+    }
+
+    public Tensor mul(Tensor other) {
+        return Pointwise.mul(this, other);
+    }
+
+    public Tensor mul(double other) {
+        return Pointwise.mul(this, other);
+    }
+
+    public Tensor div(Tensor other) {
+        return Pointwise.div(this, other);
+    }
+
+    public Tensor div(double other) {
+        return Pointwise.div(this, other);
+    }
+
+    public Tensor pow(Tensor exponent) {
+        return Pointwise.pow(this, exponent);
+    }
+
+    public Tensor pow(double exponent) {
+        return Pointwise.pow(this, exponent);
+    }
+
+    public Tensor neg() {
+        return Pointwise.neg(this);
+    }
+
+    public Tensor abs() {
+        return Pointwise.abs(this);
+    }
+
+    public Tensor exp() {
+        return Pointwise.exp(this);
+    }
+
+    public Tensor log() {
+        return Pointwise.log(this);
+    }
+
+    public Tensor sqrt() {
+        return Pointwise.sqrt(this);
+    }
+
+    public Tensor rsqrt() {
+        return Pointwise.rsqrt(this);
+    }
+
+    public Tensor sin() {
+        return Pointwise.sin(this);
+    }
+
+    public Tensor cos() {
+        return Pointwise.cos(this);
+    }
+
+    public Tensor tanh() {
+        return Pointwise.tanh(this);
+    }
+
+    public Tensor sigmoid() {
+        return Pointwise.sigmoid(this);
+    }
+
+    public Tensor relu() {
+        return Pointwise.relu(this);
+    }
+
+    /** GELU with the exact erf formulation (PyTorch's default, {@code approximate='none'}). */
+    public Tensor gelu() {
+        return Pointwise.gelu(this);
+    }
+
+    public Tensor erf() {
+        return Pointwise.erf(this);
+    }
+
+    public Tensor sign() {
+        return Pointwise.sign(this);
+    }
+
+    public Tensor reciprocal() {
+        return Pointwise.reciprocal(this);
+    }
+
+    public Tensor square() {
+        return Pointwise.mul(this, this);
+    }
+
+    public Tensor clamp(double min, double max) {
+        return Pointwise.clamp(this, min, max);
+    }
+
+    public Tensor clampMin(double min) {
+        return Pointwise.clamp(this, min, Double.POSITIVE_INFINITY);
+    }
+
+    public Tensor clampMax(double max) {
+        return Pointwise.clamp(this, Double.NEGATIVE_INFINITY, max);
+    }
+
+    public Tensor minimum(Tensor other) {
+        return Pointwise.minimum(this, other);
+    }
+
+    public Tensor maximum(Tensor other) {
+        return Pointwise.maximum(this, other);
+    }
+
+    public Tensor eq(Tensor other) {
+        return Pointwise.eq(this, other);
+    }
+
+    public Tensor eq(double other) {
+        return Pointwise.eq(this, other);
+    }
+
+    public Tensor ne(Tensor other) {
+        return Pointwise.ne(this, other);
+    }
+
+    public Tensor ne(double other) {
+        return Pointwise.ne(this, other);
+    }
+
+    public Tensor gt(Tensor other) {
+        return Pointwise.gt(this, other);
+    }
+
+    public Tensor gt(double other) {
+        return Pointwise.gt(this, other);
+    }
+
+    public Tensor ge(Tensor other) {
+        return Pointwise.ge(this, other);
+    }
+
+    public Tensor ge(double other) {
+        return Pointwise.ge(this, other);
+    }
+
+    public Tensor lt(Tensor other) {
+        return Pointwise.lt(this, other);
+    }
+
+    public Tensor lt(double other) {
+        return Pointwise.lt(this, other);
+    }
+
+    public Tensor le(Tensor other) {
+        return Pointwise.le(this, other);
+    }
+
+    public Tensor le(double other) {
+        return Pointwise.le(this, other);
+    }
+
+    public Tensor logicalNot() {
+        return Pointwise.logicalNot(this);
+    }
+
+    /** {@code condition ? x : y} elementwise, with broadcasting, like {@code torch.where}. */
+    public static Tensor where(Tensor condition, Tensor x, Tensor y) {
+        return Pointwise.where(condition, x, y);
+    }
+
+    // ---------------------------------------------------------------- reductions
+
+    public Tensor sum() {
+        return Reductions.sum(this, null, false);
+    }
+
+    public Tensor sum(long dim) {
+        return Reductions.sum(this, new long[] {dim}, false);
+    }
+
+    public Tensor sum(long[] dims, boolean keepdim) {
+        return Reductions.sum(this, dims, keepdim);
+    }
+
+    public Tensor sum(long dim, boolean keepdim) {
+        return Reductions.sum(this, new long[] {dim}, keepdim);
+    }
+
+    public Tensor mean() {
+        return Reductions.mean(this, null, false);
+    }
+
+    public Tensor mean(long dim) {
+        return Reductions.mean(this, new long[] {dim}, false);
+    }
+
+    public Tensor mean(long dim, boolean keepdim) {
+        return Reductions.mean(this, new long[] {dim}, keepdim);
+    }
+
+    public Tensor mean(long[] dims, boolean keepdim) {
+        return Reductions.mean(this, dims, keepdim);
+    }
+
+    public Tensor max() {
+        return Reductions.max(this);
+    }
+
+    public ValuesIndices max(long dim, boolean keepdim) {
+        return Reductions.max(this, dim, keepdim);
+    }
+
+    public Tensor min() {
+        return Reductions.min(this);
+    }
+
+    public ValuesIndices min(long dim, boolean keepdim) {
+        return Reductions.min(this, dim, keepdim);
+    }
+
+    public Tensor argmax() {
+        return Reductions.argmax(this);
+    }
+
+    public Tensor argmax(long dim, boolean keepdim) {
+        return Reductions.argmax(this, dim, keepdim);
+    }
+
+    public Tensor argmin() {
+        return Reductions.argmin(this);
+    }
+
+    public Tensor argmin(long dim, boolean keepdim) {
+        return Reductions.argmin(this, dim, keepdim);
+    }
+
+    /** Variance with Bessel's correction (unbiased), over all elements. */
+    public Tensor var() {
+        return Reductions.var(this, null, 1, false);
+    }
+
+    /** Variance over {@code dims} with {@code correction} (1 = unbiased, 0 = population), like PyTorch. */
+    public Tensor var(long[] dims, long correction, boolean keepdim) {
+        return Reductions.var(this, dims, correction, keepdim);
+    }
+
+    public Tensor var(long dim, boolean keepdim) {
+        return Reductions.var(this, new long[] {dim}, 1, keepdim);
+    }
+
+    public Tensor std() {
+        return Reductions.var(this, null, 1, false).sqrt();
+    }
+
+    public Tensor std(long dim, boolean keepdim) {
+        return Reductions.var(this, new long[] {dim}, 1, keepdim).sqrt();
+    }
+
+    public Tensor std(long[] dims, long correction, boolean keepdim) {
+        return Reductions.var(this, dims, correction, keepdim).sqrt();
+    }
+
+    public Tensor softmax(long dim) {
+        return Reductions.softmax(this, dim);
+    }
+
+    public Tensor logSoftmax(long dim) {
+        return Reductions.logSoftmax(this, dim);
+    }
+
+    public Tensor logsumexp(long dim, boolean keepdim) {
+        return Reductions.logsumexp(this, dim, keepdim);
+    }
+
+    // ---------------------------------------------------------------- linear algebra
+
+    /** Matrix product with PyTorch's rules for 1-d, 2-d and batched (broadcast) operands. */
+    public Tensor matmul(Tensor other) {
+        return Linalg.matmul(this, other);
+    }
+
+    public Tensor mm(Tensor other) {
+        return Linalg.mm(this, other);
+    }
+
+    public Tensor bmm(Tensor other) {
+        return Linalg.bmm(this, other);
+    }
+
+    // ---------------------------------------------------------------- joining and indexing
+
+    public static Tensor cat(List<Tensor> tensors, long dim) {
+        return Joining.cat(tensors, dim);
+    }
+
+    public static Tensor stack(List<Tensor> tensors, long dim) {
+        return Joining.stack(tensors, dim);
+    }
+
+    public List<Tensor> split(long splitSize, long dim) {
+        return Joining.split(this, splitSize, dim);
+    }
+
+    public List<Tensor> split(long[] sizes, long dim) {
+        return Joining.split(this, sizes, dim);
+    }
+
+    public List<Tensor> chunk(long chunks, long dim) {
+        return Joining.chunk(this, chunks, dim);
+    }
+
+    public Tensor gather(long dim, Tensor index) {
+        return Indexing.gather(this, dim, index);
+    }
+
+    /** Out-of-place scatter: a copy of this with {@code src} values written at {@code index} along {@code dim}. */
+    public Tensor scatter(long dim, Tensor index, Tensor src) {
+        return Indexing.scatter(this, dim, index, src);
+    }
+
+    public Tensor scatterAdd(long dim, Tensor index, Tensor src) {
+        return Indexing.scatterAdd(this, dim, index, src);
+    }
+
+    public Tensor indexSelect(long dim, Tensor index) {
+        return Indexing.indexSelect(this, dim, index);
+    }
+
+    public Tensor maskedFill(Tensor mask, double value) {
+        return Indexing.maskedFill(this, mask, value);
+    }
+
+    /** One-hot encoding of an integer tensor, like {@code F.one_hot}; -1 infers the class count. */
+    public static Tensor oneHot(Tensor labels, long numClasses) {
+        return Indexing.oneHot(labels, numClasses);
+    }
+
+    // ---------------------------------------------------------------- in place (names end with _)
+
+    public Tensor add_(Tensor other) {
+        return InPlace.apply(this, Pointwise.add(this, other), "add_");
+    }
+
+    public Tensor add_(double other) {
+        return InPlace.apply(this, Pointwise.add(this, other), "add_");
+    }
+
+    public Tensor sub_(Tensor other) {
+        return InPlace.apply(this, Pointwise.sub(this, other), "sub_");
+    }
+
+    public Tensor sub_(double other) {
+        return InPlace.apply(this, Pointwise.add(this, -other), "sub_");
+    }
+
+    public Tensor mul_(Tensor other) {
+        return InPlace.apply(this, Pointwise.mul(this, other), "mul_");
+    }
+
+    public Tensor mul_(double other) {
+        return InPlace.apply(this, Pointwise.mul(this, other), "mul_");
+    }
+
+    public Tensor div_(Tensor other) {
+        return InPlace.apply(this, Pointwise.div(this, other), "div_");
+    }
+
+    public Tensor div_(double other) {
+        return InPlace.apply(this, Pointwise.div(this, other), "div_");
+    }
+
+    public Tensor clamp_(double min, double max) {
+        return InPlace.apply(this, Pointwise.clamp(this, min, max), "clamp_");
+    }
+
+    public Tensor relu_() {
+        return InPlace.apply(this, Pointwise.relu(this), "relu_");
+    }
+
+    public Tensor exp_() {
+        return InPlace.apply(this, Pointwise.exp(this), "exp_");
+    }
+
+    public Tensor maskedFill_(Tensor mask, double value) {
+        return InPlace.apply(this, Indexing.maskedFill(this, mask, value), "masked_fill_");
+    }
+
+    public Tensor fill_(double value) {
+        return InPlace.fill(this, value);
+    }
+
+    public Tensor zero_() {
+        return InPlace.fill(this, 0);
+    }
+
+    /** Copies {@code src} (broadcast, converted to this dtype) into this tensor's memory. */
+    public Tensor copy_(Tensor src) {
+        return InPlace.copy(this, src);
+    }
+
+    // ---------------------------------------------------------------- printing
+
+    /** Prints like PyTorch: {@code tensor([[1., 2.], [3., 4.]], requires_grad=True)}. */
+    @Override
+    public String toString() {
+        if (closed) {
+            return "tensor(<released>, shape=" + Shapes.str(shape) + ")";
+        }
+        return TensorFormatter.format(this);
+    }
+}

@@ -1,0 +1,126 @@
+package dev.kiln.tensor;
+
+import dev.kiln.Kiln;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.arrow.memory.BufferAllocator;
+
+/**
+ * A try-with-resources region that owns every tensor created inside it on this thread and closes them when it
+ * closes, like DJL's {@code NDScope}. Scopes nest; a tensor belongs to the innermost open scope.
+ *
+ * <pre>{@code
+ * try (var scope = TensorScope.open()) {
+ *     Tensor loss = model.forward(x).sub(y).pow(2).mean();
+ *     loss.backward();           // leaf .grad tensors are not owned by the scope
+ *     optimizer.step();
+ * }                              // activations, saved tensors and temporaries are freed here
+ * }</pre>
+ *
+ * <p>{@link #keep(Tensor)} moves a tensor out to the enclosing scope (or to no scope), so a result can outlive
+ * the step. A scope may carry its own Arrow allocator; tensors created inside it allocate from it, which lets
+ * tests assert that nothing leaked by closing that allocator.
+ */
+public final class TensorScope implements AutoCloseable {
+    private static final ThreadLocal<ArrayDeque<TensorScope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
+
+    private final BufferAllocator allocator;
+    private final Thread owner = Thread.currentThread();
+    private List<Tensor> tensors = new ArrayList<>();
+    private boolean closed;
+
+    private TensorScope(BufferAllocator allocator) {
+        this.allocator = allocator;
+    }
+
+    /** Opens a scope that allocates from the enclosing scope's allocator (or the root allocator). */
+    public static TensorScope open() {
+        return open(currentAllocator());
+    }
+
+    /** Opens a scope whose tensors allocate from {@code allocator}. */
+    public static TensorScope open(BufferAllocator allocator) {
+        if (allocator == null) {
+            throw new IllegalArgumentException("allocator must not be null");
+        }
+        TensorScope scope = new TensorScope(allocator);
+        STACK.get().push(scope);
+        return scope;
+    }
+
+    /** The innermost open scope on this thread, or null. */
+    static TensorScope current() {
+        return STACK.get().peek();
+    }
+
+    /** The allocator new tensors on this thread use: the innermost scope's, else the process root. */
+    public static BufferAllocator currentAllocator() {
+        TensorScope s = current();
+        return s == null ? Kiln.rootAllocator() : s.allocator;
+    }
+
+    public BufferAllocator allocator() {
+        return allocator;
+    }
+
+    void register(Tensor t) {
+        tensors.add(t);
+    }
+
+    /**
+     * Moves {@code t} out of the scope that owns it into that scope's parent (or to no scope), so it survives
+     * the owner's close. Returns {@code t}.
+     */
+    public static Tensor keep(Tensor t) {
+        TensorScope owner = t.ownerScope();
+        if (owner != null) {
+            TensorScope parent = owner.parent();
+            t.setOwnerScope(parent);
+            if (parent != null) {
+                parent.register(t);
+            }
+        }
+        return t;
+    }
+
+    /** Makes {@code t} owned by no scope: only {@link Tensor#close()} or the GC safety net frees it. */
+    public static Tensor detach(Tensor t) {
+        t.setOwnerScope(null);
+        return t;
+    }
+
+    private TensorScope parent() {
+        boolean seen = false;
+        for (TensorScope s : STACK.get()) {
+            if (seen) {
+                return s;
+            }
+            seen = s == this;
+        }
+        return null;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("TensorScope must be closed on the thread that opened it (" + owner.getName() + ")");
+        }
+        ArrayDeque<TensorScope> stack = STACK.get();
+        if (stack.peek() != this) {
+            throw new IllegalStateException("TensorScopes must be closed in reverse order of opening");
+        }
+        stack.pop();
+        closed = true;
+        List<Tensor> owned = tensors;
+        tensors = null;
+        for (Tensor t : owned) {
+            if (t.ownerScope() == this) {
+                t.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,5 @@
+package dev.kiln.tensor;
+
+/** The (values, indices) pair returned by {@code max(dim)}, {@code min(dim)}, like PyTorch's named tuple. */
+public record ValuesIndices(Tensor values, Tensor indices) {
+}
