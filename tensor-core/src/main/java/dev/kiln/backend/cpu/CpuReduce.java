@@ -1,6 +1,7 @@
 package dev.kiln.backend.cpu;
 
 import dev.kiln.backend.ReduceKernels;
+import dev.kiln.memory.Unsafe;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
 
@@ -9,6 +10,17 @@ final class CpuReduce implements ReduceKernels {
 
     @Override
     public void reduceLastDim(Op op, Tensor in, Tensor out) {
+        if (op == Op.SUM && in.dim() == 2 && out.isContiguous() && in.dtype() == out.dtype()
+                && (in.dtype() == DType.FLOAT32 || in.dtype() == DType.FLOAT64)) {
+            if (in.stride(1) == 1 && in.stride(0) == in.size(1)) {
+                sumContiguousRows(in, out);
+                return;
+            }
+            if (in.stride(0) == 1 && in.stride(1) == in.size(0)) {
+                sumColumns(in, out);
+                return;
+            }
+        }
         long[] shape = in.shape();
         int nd = shape.length;
         long r = shape[nd - 1];
@@ -27,6 +39,76 @@ final class CpuReduce implements ReduceKernels {
         } finally {
             rows.close();
         }
+    }
+
+    /** Rows are contiguous: a tight loop per row with four accumulators (breaks the add latency chain). */
+    private static void sumContiguousRows(Tensor in, Tensor out) {
+        long rows = in.size(0);
+        long r = in.size(1);
+        boolean f32 = in.dtype() == DType.FLOAT32;
+        int es = in.dtype().byteSize();
+        long src = in.dataAddress();
+        long dst = out.dataAddress();
+        Parallel.forRange(rows, r, (start, end) -> {
+            for (long row = start; row < end; row++) {
+                long p = src + row * r * es;
+                double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                long j = 0;
+                if (f32) {
+                    for (; j + 4 <= r; j += 4, p += 16) {
+                        s0 += Unsafe.getFloat(p);
+                        s1 += Unsafe.getFloat(p + 4);
+                        s2 += Unsafe.getFloat(p + 8);
+                        s3 += Unsafe.getFloat(p + 12);
+                    }
+                    for (; j < r; j++, p += 4) {
+                        s0 += Unsafe.getFloat(p);
+                    }
+                    Unsafe.putFloat(dst + row * 4, (float) ((s0 + s1) + (s2 + s3)));
+                } else {
+                    for (; j < r; j++, p += 8) {
+                        s0 += Unsafe.getDouble(p);
+                    }
+                    Unsafe.putDouble(dst + row * 8, s0);
+                }
+            }
+        });
+    }
+
+    /**
+     * The reduced dim is the outer one in memory (e.g. the bias gradient: sum over the batch of a [N, M] matrix):
+     * accumulate whole contiguous rows into the output instead of walking columns with a large stride.
+     */
+    private static void sumColumns(Tensor in, Tensor out) {
+        long cols = in.size(0);
+        long r = in.size(1);
+        boolean f32 = in.dtype() == DType.FLOAT32;
+        int es = in.dtype().byteSize();
+        long src = in.dataAddress();
+        long dst = out.dataAddress();
+        Parallel.forRange(cols, r, (start, end) -> {
+            int n = (int) (end - start);
+            double[] acc = new double[n];
+            for (long j = 0; j < r; j++) {
+                long p = src + (j * cols + start) * es;
+                if (f32) {
+                    for (int i = 0; i < n; i++) {
+                        acc[i] += Unsafe.getFloat(p + 4L * i);
+                    }
+                } else {
+                    for (int i = 0; i < n; i++) {
+                        acc[i] += Unsafe.getDouble(p + 8L * i);
+                    }
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                if (f32) {
+                    Unsafe.putFloat(dst + (start + i) * 4, (float) acc[i]);
+                } else {
+                    Unsafe.putDouble(dst + (start + i) * 8, acc[i]);
+                }
+            }
+        });
     }
 
     private static void reduceRow(Op op, DType it, long base, long step, long r, DType ot, long dst) {
