@@ -240,6 +240,25 @@ class IndexingTest extends KilnTest {
     }
 
     @Test
+    void largeIndexSelectSplitsAcrossThreadsOnBothPaths() {
+        int rows = 1000;
+        int cols = 64;
+        Tensor weight = Tensor.randn(new long[] {rows, cols}, DType.FLOAT32, new Generator(61));
+        Tensor index = Tensor.randint(0, rows, new long[] {600}, new Generator(62));
+        float[] w = weight.toFloatArray();
+        long[] ix = index.toLongArray();
+        float[] byRows = weight.indexSelect(0, index).toFloatArray(); // contiguous rows: memory copies
+        float[] byColumns = weight.t().indexSelect(1, index).t().toFloatArray(); // strided slices: element walk
+        for (int k = 0; k < ix.length; k++) {
+            for (int c = 0; c < cols; c++) {
+                float expected = w[(int) ix[k] * cols + c];
+                assertEquals(expected, byRows[k * cols + c], "row path at " + k + "," + c);
+                assertEquals(expected, byColumns[k * cols + c], "strided path at " + k + "," + c);
+            }
+        }
+    }
+
+    @Test
     void indexSelectErrorsMatchPyTorch() {
         Tensor t = Tensor.zeros(3, 2);
         assertErrorStartsWith(IndexOutOfBoundsException.class, "index_select(): Index is supposed to be a vector",
