@@ -81,8 +81,9 @@ public final class Indexing {
      */
     public static Tensor scatterAdd(Tensor t, long dim, Tensor index, Tensor src) {
         int d = Shapes.wrapDim(dim, t.dim());
-        Tensor idx = longIndex(index, "scatter_add");
-        checkSameDtype(t, src, "scatter_add");
+        // PyTorch's scatter_add reports its dtype errors under the name "scatter" (shared scatter_meta_impl).
+        Tensor idx = longIndex(index, "scatter");
+        checkSameDtype(t, src, "scatter");
         checkScatterShape(t, d, idx, src);
         checkBounds(idx, sizeAt(t, d), d, "");
         Tensor out = scatterRaw(t, d, idx, src, true);

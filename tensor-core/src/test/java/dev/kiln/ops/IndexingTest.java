@@ -180,7 +180,7 @@ class IndexingTest extends KilnTest {
         Tensor t = Tensor.zeros(3, 2);
         assertErrorStartsWith(IllegalArgumentException.class, "scatter(): Expected self.dtype to be equal to src.dtype",
                 () -> t.scatter(0, longs(new long[] {1, 1}, 0), Tensor.zeros(DType.FLOAT64, 1, 1)));
-        assertErrorStartsWith(IllegalArgumentException.class, "scatter_add(): Expected dtype int64 for index",
+        assertErrorStartsWith(IllegalArgumentException.class, "scatter(): Expected dtype int64 for index",
                 () -> t.scatterAdd(0, Tensor.zeros(1, 1), Tensor.zeros(1, 1)));
         assertError(IllegalArgumentException.class, "Expected index [1, 3] to be smaller than self [3, 2] apart from "
                 + "dimension 0 and to be smaller size than src [1, 3]",
