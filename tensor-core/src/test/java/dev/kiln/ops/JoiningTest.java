@@ -111,6 +111,14 @@ class JoiningTest extends KilnTest {
         assertValues(f64.grad(), 3);
     }
 
+    @Test
+    void catOfTheSameTensorTwiceSumsBothGradients() {
+        Tensor a = Tensor.of(1.0, 2.0).requiresGrad_(true);
+        Tensor out = Tensor.cat(List.of(a, a), 0);
+        out.mul(Tensor.of(1.0, 2.0, 3.0, 4.0)).sum().backward();
+        assertValues(a.grad(), 4, 6);
+    }
+
     // -------------------------------------------------------------- stack
 
     @Test
