@@ -587,7 +587,7 @@ public final class Tensor implements AutoCloseable {
         return Views.t(this);
     }
 
-    /** Reverses all dims, like {@code .T} (deprecated for ndim != 2 in PyTorch, here reverses). */
+    /** Swaps the last two dims (batched matrix transpose), like {@code .mT}. */
     public Tensor mT() {
         return Views.transpose(this, -2, -1);
     }
