@@ -442,6 +442,7 @@ public final class Tensor implements AutoCloseable {
 
     /** The value of a one-element tensor, like {@code tensor.item()}. */
     public double item() {
+        checkOpen(); // a released tensor says so, whatever its size
         if (numel() != 1) {
             throw new IllegalStateException("a Tensor with " + numel() + " elements cannot be converted to Scalar"
                     + " (shape " + Shapes.str(shape) + ")");
