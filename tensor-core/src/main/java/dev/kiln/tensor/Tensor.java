@@ -492,13 +492,30 @@ public final class Tensor implements AutoCloseable {
         return grad;
     }
 
-    /** Replaces the gradient (null clears it), like assigning {@code x.grad}. */
+    /**
+     * Replaces the gradient (null clears it), like assigning {@code x.grad}. The replaced gradient, which this
+     * tensor owned, is released: when the innermost open {@link TensorScope} closes, or at once if none is open.
+     */
     public void setGrad(Tensor g) {
         if (g != null && !java.util.Arrays.equals(g.shape, shape)) {
             throw new IllegalArgumentException("assigned grad has data of a different size: grad " + Shapes.str(g.shape)
                     + " vs tensor " + Shapes.str(shape));
         }
+        Tensor replaced = grad;
         grad = g;
+        if (replaced != null && replaced != g) {
+            releaseReplaced(replaced);
+        }
+    }
+
+    private static void releaseReplaced(Tensor old) {
+        TensorScope scope = TensorScope.current();
+        if (scope == null) {
+            old.close();
+        } else {
+            old.setOwnerScope(scope);
+            scope.register(old);
+        }
     }
 
     public Node gradFn() {
