@@ -48,6 +48,7 @@ public final class Tensor implements AutoCloseable {
     private Node gradFn;
     private Node gradAccumulator;
     private boolean retainsGrad;
+    private Tensor viewBase; // the tensor whose storage a view op (view, select, ...) reinterprets; null otherwise
 
     /** Makes a tensor over {@code storage}, taking ownership of one reference to it. */
     private Tensor(Storage storage, DType dtype, Device device, long[] shape, long[] strides, long offset) {
@@ -534,6 +535,17 @@ public final class Tensor implements AutoCloseable {
             gradAccumulator = Node.accumulateGrad(this);
         }
         return gradAccumulator;
+    }
+
+    /** The base tensor this one is a view of (through view ops, not {@code detach}), or null; like {@code ._base}. */
+    public Tensor viewBase() {
+        return viewBase;
+    }
+
+    /** Marks this tensor as a view of {@code base} (or of base's own base); set by view ops, not for user code. */
+    public Tensor markViewOf(Tensor base) {
+        viewBase = base.viewBase != null ? base.viewBase : base;
+        return this;
     }
 
     public boolean isLeaf() {
