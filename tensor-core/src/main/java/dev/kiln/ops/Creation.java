@@ -295,8 +295,12 @@ public final class Creation {
             return DType.INT64;
         } else if (v instanceof IntVector) {
             return DType.INT32;
-        } else if (v instanceof UInt1Vector || v instanceof TinyIntVector) {
+        } else if (v instanceof UInt1Vector) {
             return DType.UINT8;
+        } else if (v instanceof TinyIntVector) {
+            // NOTE: reading signed int8 as uint8 would silently turn -1 into 255.
+            throw new IllegalArgumentException("Arrow vector '" + v.getName() + "' is int8 (TinyIntVector), which has "
+                    + "no tensor dtype; cast it to int32 first, or use an unsigned UInt1Vector");
         }
         throw new IllegalArgumentException("Arrow vector '" + v.getName() + "' of type " + v.getField().getType()
                 + " cannot be viewed as a tensor; expected a fixed-width float32, float64, int64, int32 or uint8 vector"

@@ -15,9 +15,25 @@ public final class InPlace {
     }
 
     static void checkAllowed(Tensor self, String op) {
-        if (Autograd.isGradEnabled() && self.isLeaf() && self.requiresGrad()) {
+        if (!Autograd.isGradEnabled()) {
+            return;
+        }
+        if (self.isLeaf() && self.requiresGrad()) {
             throw new IllegalStateException("a leaf Variable that requires grad is being used in an in-place operation ("
                     + op + " on tensor of shape " + Shapes.str(self.shape()) + "); wrap it in Autograd.noGrad()");
+        }
+        Tensor base = self.viewBase();
+        if (base != null && base.requiresGrad()) {
+            if (base.isLeaf()) {
+                throw new IllegalStateException("a view of a leaf Variable that requires grad is being used in an "
+                        + "in-place operation (" + op + " on a view of shape " + Shapes.str(self.shape())
+                        + " of a leaf of shape " + Shapes.str(base.shape()) + "); wrap it in Autograd.noGrad()");
+            }
+            // NOTE: PyTorch rebases the base's history here (CopySlices); without it the base's gradient would
+            // silently ignore the edit, so refuse rather than compute a wrong gradient.
+            throw new UnsupportedOperationException("in-place " + op + " on a view (shape " + Shapes.str(self.shape())
+                    + ") of a tensor that requires grad (shape " + Shapes.str(base.shape()) + ") is not supported yet; "
+                    + "modify the base tensor out of place, or clone() the view first");
         }
     }
 

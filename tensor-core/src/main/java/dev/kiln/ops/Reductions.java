@@ -96,7 +96,7 @@ public final class Reductions {
     public static Tensor mean(Tensor t, long[] dims, boolean keepdim) {
         if (!t.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("mean(): could not infer output dtype. Input dtype must be either a "
-                    + "floating point or complex dtype. Got: " + t.dtype().torchName().replace("torch.", ""));
+                    + "floating point or complex dtype. Got: " + scalarTypeName(t.dtype()));
         }
         boolean[] mask = reducedMask(t, dims);
         long count = 1;
@@ -106,6 +106,18 @@ public final class Reductions {
             }
         }
         return Pointwise.div(sum(t, dims, keepdim), (double) count);
+    }
+
+    /** PyTorch's ScalarType name ({@code Long}, {@code Float}, ...), which its dtype errors print. */
+    static String scalarTypeName(DType t) {
+        return switch (t) {
+            case BOOL -> "Bool";
+            case UINT8 -> "Byte";
+            case INT32 -> "Int";
+            case INT64 -> "Long";
+            case FLOAT32 -> "Float";
+            case FLOAT64 -> "Double";
+        };
     }
 
     /** Broadcasts a reduced gradient back over the reduced dims. */

@@ -19,11 +19,12 @@ public final class Views {
     }
 
     private static Tensor make(Tensor t, long[] shape, long[] strides, long offset) {
-        return Tensor.ofStorage(t.storage(), t.dtype(), shape, strides, offset);
+        return Tensor.ofStorage(t.storage(), t.dtype(), shape, strides, offset).markViewOf(t);
     }
 
+    /** Shares storage but is no view for autograd: in-place edits through it are caught by the version counter. */
     public static Tensor detach(Tensor t) {
-        return make(t, t.shape(), t.strides(), t.storageOffset());
+        return Tensor.ofStorage(t.storage(), t.dtype(), t.shape(), t.strides(), t.storageOffset());
     }
 
     public static Tensor view(Tensor t, long[] requested) {

@@ -48,6 +48,7 @@ public final class Tensor implements AutoCloseable {
     private Node gradFn;
     private Node gradAccumulator;
     private boolean retainsGrad;
+    private Tensor viewBase; // the tensor whose storage a view op (view, select, ...) reinterprets; null otherwise
 
     /** Makes a tensor over {@code storage}, taking ownership of one reference to it. */
     private Tensor(Storage storage, DType dtype, Device device, long[] shape, long[] strides, long offset) {
@@ -442,6 +443,7 @@ public final class Tensor implements AutoCloseable {
 
     /** The value of a one-element tensor, like {@code tensor.item()}. */
     public double item() {
+        checkOpen(); // a released tensor says so, whatever its size
         if (numel() != 1) {
             throw new IllegalStateException("a Tensor with " + numel() + " elements cannot be converted to Scalar"
                     + " (shape " + Shapes.str(shape) + ")");
@@ -491,13 +493,30 @@ public final class Tensor implements AutoCloseable {
         return grad;
     }
 
-    /** Replaces the gradient (null clears it), like assigning {@code x.grad}. */
+    /**
+     * Replaces the gradient (null clears it), like assigning {@code x.grad}. The replaced gradient, which this
+     * tensor owned, is released: when the innermost open {@link TensorScope} closes, or at once if none is open.
+     */
     public void setGrad(Tensor g) {
         if (g != null && !java.util.Arrays.equals(g.shape, shape)) {
             throw new IllegalArgumentException("assigned grad has data of a different size: grad " + Shapes.str(g.shape)
                     + " vs tensor " + Shapes.str(shape));
         }
+        Tensor replaced = grad;
         grad = g;
+        if (replaced != null && replaced != g) {
+            releaseReplaced(replaced);
+        }
+    }
+
+    private static void releaseReplaced(Tensor old) {
+        TensorScope scope = TensorScope.current();
+        if (scope == null) {
+            old.close();
+        } else {
+            old.setOwnerScope(scope);
+            scope.register(old);
+        }
     }
 
     public Node gradFn() {
@@ -516,6 +535,17 @@ public final class Tensor implements AutoCloseable {
             gradAccumulator = Node.accumulateGrad(this);
         }
         return gradAccumulator;
+    }
+
+    /** The base tensor this one is a view of (through view ops, not {@code detach}), or null; like {@code ._base}. */
+    public Tensor viewBase() {
+        return viewBase;
+    }
+
+    /** Marks this tensor as a view of {@code base} (or of base's own base); set by view ops, not for user code. */
+    public Tensor markViewOf(Tensor base) {
+        viewBase = base.viewBase != null ? base.viewBase : base;
+        return this;
     }
 
     public boolean isLeaf() {

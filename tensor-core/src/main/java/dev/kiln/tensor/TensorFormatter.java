@@ -58,7 +58,8 @@ final class TensorFormatter {
         boolean last = dim == shape.length - 1;
         for (long i = 0; i < n; i++) {
             if (summarize && n > 2 * EDGE_ITEMS && i == EDGE_ITEMS) {
-                sb.append(last ? "..., " : "...,\n" + " ".repeat(indent + dim + 1));
+                // PyTorch joins " ..." as one more element of the last dim, "..." as one more row otherwise.
+                sb.append(last ? " ..., " : "...," + "\n".repeat(shape.length - dim - 1) + " ".repeat(indent + dim + 1));
                 i = n - EDGE_ITEMS - 1;
                 continue;
             }
@@ -76,9 +77,14 @@ final class TensorFormatter {
 
     /** One format for all elements, so columns line up like PyTorch's. */
     private record ElementFormat(DType dtype, boolean wholeNumbers, boolean sci, int width) {
+        /**
+         * PyTorch's {@code _Formatter}: integer mode and scientific mode are decided, and the column width measured,
+         * on the nonzero finite values only (so {@code nan}/{@code inf} never widen a column). Whole-valued floats
+         * switch to scientific when max/min > 1000 or max > 1e8; others also when min < 1e-4.
+         */
         static ElementFormat choose(DType dtype, double[] values) {
             if (!dtype.isFloatingPoint()) {
-                int w = 0;
+                int w = 1;
                 for (double v : values) {
                     w = Math.max(w, dtype == DType.BOOL ? (v != 0 ? 4 : 5) : Long.toString((long) v).length());
                 }
@@ -88,25 +94,24 @@ final class TensorFormatter {
             double maxAbs = 0;
             double minAbs = Double.POSITIVE_INFINITY;
             for (double v : values) {
-                if (!Double.isFinite(v)) {
+                if (!Double.isFinite(v) || v == 0) {
                     continue;
                 }
-                whole &= v == Math.rint(v);
+                whole &= v == Math.ceil(v);
                 double a = Math.abs(v);
                 maxAbs = Math.max(maxAbs, a);
-                if (a != 0) {
-                    minAbs = Math.min(minAbs, a);
-                }
+                minAbs = Math.min(minAbs, a);
             }
-            boolean sci = maxAbs >= 1e8 || (!whole && minAbs != Double.POSITIVE_INFINITY
-                    && (minAbs < 1e-4 || maxAbs / minAbs > 1000));
-            if (whole && maxAbs < 1e8) {
-                sci = false;
+            if (maxAbs == 0) { // no nonzero finite value: PyTorch keeps integer mode and width 1
+                return new ElementFormat(dtype, true, false, 1);
             }
+            boolean sci = maxAbs / minAbs > 1000 || maxAbs > 1e8 || (!whole && minAbs < 1e-4);
             ElementFormat probe = new ElementFormat(dtype, whole, sci, 0);
-            int w = 0;
+            int w = 1;
             for (double v : values) {
-                w = Math.max(w, probe.raw(v).length());
+                if (Double.isFinite(v) && v != 0) {
+                    w = Math.max(w, probe.raw(v).length());
+                }
             }
             return new ElementFormat(dtype, whole, sci, w);
         }
