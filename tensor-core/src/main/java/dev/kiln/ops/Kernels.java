@@ -54,9 +54,32 @@ final class Kernels {
         temp.close();
     }
 
+    /**
+     * PyTorch's promotion with its dimension rule: a 0-d operand does not widen a dimensioned one of the same
+     * category (float32 tensor * float64 0-d tensor stays float32); a 0-d operand of a higher category lifts
+     * the result to that category's default type (int tensor * 0-d float tensor is float32).
+     */
+    static DType promote(Tensor a, Tensor b) {
+        boolean aScalar = a.dim() == 0;
+        boolean bScalar = b.dim() == 0;
+        if (aScalar == bScalar) {
+            return DType.promote(a.dtype(), b.dtype());
+        }
+        DType dimensioned = aScalar ? b.dtype() : a.dtype();
+        DType zeroDim = aScalar ? a.dtype() : b.dtype();
+        if (category(zeroDim) <= category(dimensioned)) {
+            return dimensioned;
+        }
+        return zeroDim.isFloatingPoint() ? DType.FLOAT32 : DType.INT64;
+    }
+
+    private static int category(DType t) {
+        return t == DType.BOOL ? 0 : t.isFloatingPoint() ? 2 : 1;
+    }
+
     /** Output dtype of an arithmetic op: promoted, and floating for true division and pow. */
-    static DType resultType(BinaryOp op, DType a, DType b) {
-        DType t = DType.promote(a, b);
+    static DType resultType(BinaryOp op, Tensor a, Tensor b) {
+        DType t = promote(a, b);
         if ((op == BinaryOp.DIV) && !t.isFloatingPoint()) {
             return DType.FLOAT32;
         }
@@ -67,7 +90,7 @@ final class Kernels {
     }
 
     static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
-        DType t = resultType(op, a.dtype(), b.dtype());
+        DType t = resultType(op, a, b);
         long[] shape = Shapes.broadcast(a.shape(), b.shape());
         Tensor ac = cast(a, t);
         Tensor bc = cast(b, t);

@@ -235,7 +235,7 @@ public final class Pointwise {
             throw new IllegalArgumentException("where expected condition to be a boolean tensor, but got a tensor with "
                     + "dtype " + condition.dtype().torchName());
         }
-        DType t = DType.promote(x.dtype(), y.dtype());
+        DType t = Kernels.promote(x, y);
         long[] shape = dev.kiln.tensor.Shapes.broadcast(condition.shape(), x.shape(), y.shape());
         Tensor xc = Kernels.cast(x, t);
         Tensor yc = Kernels.cast(y, t);
