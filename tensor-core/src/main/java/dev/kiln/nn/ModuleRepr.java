@@ -72,7 +72,7 @@ final class ModuleRepr {
         }
         int exp = Integer.parseInt(s.substring(e + 1));
         if (exp > -5 && exp < 16) {
-            return new java.math.BigDecimal(s).toPlainString();
+            return new java.math.BigDecimal(s).stripTrailingZeros().toPlainString();
         }
         String sign = exp < 0 ? "-" : "+";
         int abs = Math.abs(exp);
