@@ -110,9 +110,10 @@ public final class Losses {
     }
 
     /**
-     * Binary cross entropy on logits, like {@code F.binary_cross_entropy_with_logits}, in the stable form
-     * {@code max(x, 0) - x y + log(1 + exp(-|x|))}; with {@code posWeight} {@code p} (broadcast over the last
-     * dim): {@code (1 - y) x + (1 + (p - 1) y) (log(1 + exp(-|x|)) + max(-x, 0))}. Then times {@code weight}.
+     * Binary cross entropy on logits, like {@code F.binary_cross_entropy_with_logits}:
+     * {@code softplus(x) - x y} (= {@code max(x, 0) - x y + log(1 + exp(-|x|))}); with {@code posWeight}
+     * {@code p} (broadcast over the last dim): {@code (1 - y) x + (1 + (p - 1) y) softplus(-x)}. Then times
+     * {@code weight}.
      */
     public static Tensor bceWithLogits(Tensor input, Tensor target, Tensor weight, Tensor posWeight,
                                        Reduction reduction) {
@@ -120,19 +121,29 @@ public final class Losses {
             throw new IllegalArgumentException("Target size (" + torchSize(target) + ") must be the same as input size ("
                     + torchSize(input) + ")");
         }
-        Tensor softplusNegAbs = input.abs().neg().exp().add(1).log();
         Tensor loss;
         if (posWeight == null) {
-            loss = input.clampMin(0).sub(input.mul(target)).add(softplusNegAbs);
+            loss = softplus(input).sub(input.mul(target));
         } else {
             Tensor logWeight = posWeight.sub(1).mul(target).add(1);
-            Tensor tail = softplusNegAbs.add(input.neg().clampMin(0));
-            loss = target.rsub(1).mul(input).add(logWeight.mul(tail));
+            loss = target.rsub(1).mul(input).add(logWeight.mul(softplus(input.neg())));
         }
         if (weight != null) {
             loss = loss.mul(weight);
         }
         return reduction.apply(loss);
+    }
+
+    /**
+     * {@code log(1 + exp(z))} without overflow. NOTE: written as a {@code where} of two branches rather than
+     * {@code max(z, 0) + log(1 + exp(-|z|))}: that form's pieces have kinks at 0 whose subgradients sum to 1
+     * instead of sigmoid(0) = 0.5, and logits of exactly 0 are common (zero-initialized heads). Each branch
+     * clamps its exp argument to {@code <= 0}, so the unselected branch cannot overflow and poison the gradient.
+     */
+    static Tensor softplus(Tensor z) {
+        Tensor positive = z.add(z.clampMin(0).neg().exp().add(1).log());
+        Tensor negative = z.clampMax(0).exp().add(1).log();
+        return Tensor.where(z.gt(0), positive, negative);
     }
 
     /**
