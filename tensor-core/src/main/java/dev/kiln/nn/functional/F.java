@@ -1,0 +1,176 @@
+package dev.kiln.nn.functional;
+
+import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Generator;
+import dev.kiln.tensor.Tensor;
+
+/**
+ * Stateless functions behind the layers and losses, like {@code torch.nn.functional}. Everything is composed of
+ * differentiable tensor ops, so no function here needs its own backward. Losses live in {@link Losses}; the
+ * shortcuts below forward to it so users find everything under {@code F}.
+ */
+public final class F {
+    private F() {
+    }
+
+    // ---------------------------------------------------------------- activations
+
+    public static Tensor relu(Tensor x) {
+        return x.relu();
+    }
+
+    /** {@code x if x > 0 else slope * x}. */
+    public static Tensor leakyRelu(Tensor x, double negativeSlope) {
+        return Tensor.where(x.gt(0), x, x.mul(negativeSlope));
+    }
+
+    public static Tensor leakyRelu(Tensor x) {
+        return leakyRelu(x, 0.01);
+    }
+
+    /**
+     * {@code x if x > 0 else alpha * (exp(x) - 1)}. NOTE: the exp branch sees {@code min(x, 0)}, so large
+     * positive inputs cannot overflow to inf and turn the (unselected) branch's gradient into {@code 0 * inf = NaN}.
+     */
+    public static Tensor elu(Tensor x, double alpha) {
+        Tensor negative = x.clampMax(0).exp().sub(1).mul(alpha);
+        return Tensor.where(x.gt(0), x, negative);
+    }
+
+    public static Tensor elu(Tensor x) {
+        return elu(x, 1.0);
+    }
+
+    /**
+     * GELU. {@code "none"}: {@code x * 0.5 * (1 + erf(x / sqrt(2)))}; {@code "tanh"}:
+     * {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}, as in {@code torch.nn.functional.gelu}.
+     */
+    public static Tensor gelu(Tensor x, String approximate) {
+        checkGeluApproximate(approximate);
+        if (approximate.equals("none")) {
+            return x.gelu();
+        }
+        Tensor inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
+        return x.mul(0.5).mul(inner.tanh().add(1));
+    }
+
+    public static Tensor gelu(Tensor x) {
+        return x.gelu();
+    }
+
+    public static void checkGeluApproximate(String approximate) {
+        if (!"none".equals(approximate) && !"tanh".equals(approximate)) {
+            throw new IllegalArgumentException("approximate argument must be either none or tanh, got " + approximate);
+        }
+    }
+
+    /** {@code x * sigmoid(x)}. */
+    public static Tensor silu(Tensor x) {
+        return x.mul(x.sigmoid());
+    }
+
+    public static Tensor softmax(Tensor x, long dim) {
+        return x.softmax(dim);
+    }
+
+    public static Tensor logSoftmax(Tensor x, long dim) {
+        return x.logSoftmax(dim);
+    }
+
+    // ---------------------------------------------------------------- layers
+
+    /**
+     * {@code y = x W^T + b} for {@code x [*, in]}, {@code W [out, in]}, {@code b [out]} (or null), like
+     * {@code F.linear}.
+     */
+    public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        if (x.dim() == 0 || x.size(-1) != weight.size(-1)) {
+            throw new IllegalArgumentException("mat1 and mat2 shapes cannot be multiplied ("
+                    + matDesc(x) + " and " + weight.size(-1) + "x" + weight.size(0) + ")");
+        }
+        Tensor y = x.matmul(weight.t());
+        return bias == null ? y : y.add(bias);
+    }
+
+    private static String matDesc(Tensor x) {
+        long cols = x.dim() == 0 ? 1 : x.size(-1);
+        long rows = x.dim() == 0 ? 1 : x.numel() / Math.max(cols, 1);
+        return rows + "x" + cols;
+    }
+
+    /**
+     * Inverted dropout: in training, {@code x * m / (1 - p)} with {@code m ~ Bernoulli(1 - p)} per element drawn
+     * from the default generator; otherwise {@code x} itself. {@code p = 1} zeroes everything.
+     */
+    public static Tensor dropout(Tensor x, double p, boolean training) {
+        return dropout(x, p, training, Generator.defaultGenerator());
+    }
+
+    public static Tensor dropout(Tensor x, double p, boolean training, Generator gen) {
+        checkDropoutP(p);
+        if (!training || p == 0) {
+            return x;
+        }
+        DType dt = x.dtype().toFloating();
+        Tensor keep = Tensor.rand(x.shape(), dt, gen).lt(1 - p).to(dt);
+        return p == 1 ? x.mul(keep) : x.mul(keep.mul(1 / (1 - p)));
+    }
+
+    public static void checkDropoutP(double p) {
+        if (!(p >= 0 && p <= 1)) {
+            throw new IllegalArgumentException("dropout probability has to be between 0 and 1, but got " + p);
+        }
+    }
+
+    // ---------------------------------------------------------------- losses (see Losses for the formulas)
+
+    public static Tensor mseLoss(Tensor input, Tensor target) {
+        return Losses.mse(input, target, Reduction.MEAN);
+    }
+
+    public static Tensor mseLoss(Tensor input, Tensor target, Reduction reduction) {
+        return Losses.mse(input, target, reduction);
+    }
+
+    public static Tensor l1Loss(Tensor input, Tensor target) {
+        return Losses.l1(input, target, Reduction.MEAN);
+    }
+
+    public static Tensor l1Loss(Tensor input, Tensor target, Reduction reduction) {
+        return Losses.l1(input, target, reduction);
+    }
+
+    public static Tensor nllLoss(Tensor logProbs, Tensor target) {
+        return Losses.nll(logProbs, target, null, Losses.DEFAULT_IGNORE_INDEX, Reduction.MEAN);
+    }
+
+    public static Tensor nllLoss(Tensor logProbs, Tensor target, Tensor weight, long ignoreIndex, Reduction reduction) {
+        return Losses.nll(logProbs, target, weight, ignoreIndex, reduction);
+    }
+
+    public static Tensor crossEntropy(Tensor input, Tensor target) {
+        return Losses.crossEntropy(input, target, null, Losses.DEFAULT_IGNORE_INDEX, Reduction.MEAN, 0.0);
+    }
+
+    public static Tensor crossEntropy(Tensor input, Tensor target, Tensor weight, long ignoreIndex,
+                                      Reduction reduction, double labelSmoothing) {
+        return Losses.crossEntropy(input, target, weight, ignoreIndex, reduction, labelSmoothing);
+    }
+
+    public static Tensor bceWithLogits(Tensor input, Tensor target) {
+        return Losses.bceWithLogits(input, target, null, null, Reduction.MEAN);
+    }
+
+    public static Tensor bceWithLogits(Tensor input, Tensor target, Tensor weight, Tensor posWeight,
+                                       Reduction reduction) {
+        return Losses.bceWithLogits(input, target, weight, posWeight, reduction);
+    }
+
+    public static Tensor binaryCrossEntropy(Tensor input, Tensor target) {
+        return Losses.binaryCrossEntropy(input, target, null, Reduction.MEAN);
+    }
+
+    public static Tensor binaryCrossEntropy(Tensor input, Tensor target, Tensor weight, Reduction reduction) {
+        return Losses.binaryCrossEntropy(input, target, weight, reduction);
+    }
+}
