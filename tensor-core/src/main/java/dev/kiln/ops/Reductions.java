@@ -96,7 +96,7 @@ public final class Reductions {
     public static Tensor mean(Tensor t, long[] dims, boolean keepdim) {
         if (!t.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("mean(): could not infer output dtype. Input dtype must be either a "
-                    + "floating point or complex dtype. Got: " + scalarTypeName(t.dtype()));
+                    + "floating point or complex dtype. Got: " + t.dtype().scalarTypeName());
         }
         boolean[] mask = reducedMask(t, dims);
         long count = 1;
@@ -108,17 +108,6 @@ public final class Reductions {
         return Pointwise.div(sum(t, dims, keepdim), (double) count);
     }
 
-    /** PyTorch's ScalarType name ({@code Long}, {@code Float}, ...), which its dtype errors print. */
-    static String scalarTypeName(DType t) {
-        return switch (t) {
-            case BOOL -> "Bool";
-            case UINT8 -> "Byte";
-            case INT32 -> "Int";
-            case INT64 -> "Long";
-            case FLOAT32 -> "Float";
-            case FLOAT64 -> "Double";
-        };
-    }
 
     /** Broadcasts a reduced gradient back over the reduced dims. */
     static Tensor expandBack(Tensor g, long[] inputShape, boolean[] mask, boolean keepdim) {

@@ -33,6 +33,18 @@ public enum DType {
         return torchName;
     }
 
+    /** ATen's ScalarType name ({@code Long}, {@code Float}, ...), which PyTorch's dtype errors print. */
+    public String scalarTypeName() {
+        return switch (this) {
+            case BOOL -> "Bool";
+            case UINT8 -> "Byte";
+            case INT32 -> "Int";
+            case INT64 -> "Long";
+            case FLOAT32 -> "Float";
+            case FLOAT64 -> "Double";
+        };
+    }
+
     public boolean isFloatingPoint() {
         return this == FLOAT32 || this == FLOAT64;
     }

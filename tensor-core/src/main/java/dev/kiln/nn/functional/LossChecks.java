@@ -16,7 +16,7 @@ final class LossChecks {
             throw new IllegalArgumentException("Expected 1 or more dimensions (got " + logp.dim() + ")");
         }
         if (target.dtype() != DType.INT64) {
-            throw new IllegalArgumentException("expected scalar type Long but found " + scalarTypeName(target.dtype()));
+            throw new IllegalArgumentException("expected scalar type Long but found " + target.dtype().scalarTypeName());
         }
         if (logp.dim() == 1) {
             if (target.dim() != 0) {
@@ -52,15 +52,4 @@ final class LossChecks {
         }
     }
 
-    /** ATen's ScalarType names, which PyTorch's dtype errors print. */
-    static String scalarTypeName(DType dtype) {
-        return switch (dtype) {
-            case BOOL -> "Bool";
-            case UINT8 -> "Byte";
-            case INT32 -> "Int";
-            case INT64 -> "Long";
-            case FLOAT32 -> "Float";
-            case FLOAT64 -> "Double";
-        };
-    }
 }
