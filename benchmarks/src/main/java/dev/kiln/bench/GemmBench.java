@@ -27,7 +27,7 @@ final class GemmBench {
         }
     }
 
-    static Result run(int n, int samples, double minSeconds) {
+    static Result run(int n, int samples, double minSeconds, double warmSeconds) {
         double flops = 2.0 * n * n * n;
         Tensor a = Tensor.randn(new long[] {n, n}, DType.FLOAT32, new Generator(1));
         Tensor b = Tensor.randn(new long[] {n, n}, DType.FLOAT32, new Generator(2));
@@ -40,8 +40,8 @@ final class GemmBench {
             Runnable direct = () -> openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor,
                     openblas_nolapack.CblasNoTrans, openblas_nolapack.CblasNoTrans, n, n, n, 1f, pa, n, pb, n, 0f,
                     pc, n);
-            Timing.Pair t = Timing.compare(kiln, direct, samples, minSeconds);
-            return new Result(n, flops / t.candidate() / 1e9, flops / t.reference() / 1e9);
+            double[] t = Timing.compare(samples, minSeconds, warmSeconds, kiln, direct);
+            return new Result(n, flops / t[0] / 1e9, flops / t[1] / 1e9);
         } finally {
             a.close();
             b.close();

@@ -4,36 +4,35 @@ import java.util.Arrays;
 
 /**
  * Minimal timing harness: each sample runs the operation in a loop for at least a minimum wall time and reports
- * seconds per call; the candidate and its reference are sampled alternately so machine noise (other processes on
- * shared cores) hits both alike, and the median of the samples is reported.
+ * seconds per call; the candidates and their reference are sampled alternately so machine noise (other processes
+ * on shared cores) hits all alike, and the median of the samples is reported.
  */
 final class Timing {
     private Timing() {
     }
 
-    /** Seconds per call of each side: {@code [candidate, reference]} medians. */
-    record Pair(double candidate, double reference) {
-        double ratio() {
-            return reference / candidate; // > 1 means the candidate is faster
-        }
-    }
-
     /**
-     * Warms both operations up (JIT, caches, OpenBLAS thread pool), then takes {@code samples} alternating samples
-     * of at least {@code minSeconds} each.
+     * Warms every operation up (JIT, caches, OpenBLAS's thread pool) for {@code warmSeconds} each, then takes
+     * {@code samples} rounds of one sample of at least {@code minSeconds} per operation, alternating between them;
+     * returns the median seconds per call of each, in argument order.
      */
-    static Pair compare(Runnable candidate, Runnable reference, int samples, double minSeconds) {
-        for (int i = 0; i < 3; i++) {
-            sample(candidate, minSeconds);
-            sample(reference, minSeconds);
+    static double[] compare(int samples, double minSeconds, double warmSeconds, Runnable... ops) {
+        for (int round = 0; round < 2; round++) { // twice, so each op also warms up after the others ran
+            for (Runnable op : ops) {
+                sample(op, warmSeconds / 2);
+            }
         }
-        double[] c = new double[samples];
-        double[] r = new double[samples];
+        double[][] s = new double[ops.length][samples];
         for (int i = 0; i < samples; i++) {
-            c[i] = sample(candidate, minSeconds);
-            r[i] = sample(reference, minSeconds);
+            for (int k = 0; k < ops.length; k++) {
+                s[k][i] = sample(ops[k], minSeconds);
+            }
         }
-        return new Pair(median(c), median(r));
+        double[] medians = new double[ops.length];
+        for (int k = 0; k < ops.length; k++) {
+            medians[k] = median(s[k]);
+        }
+        return medians;
     }
 
     /** Runs {@code op} until {@code minSeconds} have passed (at least once); returns seconds per call. */

@@ -11,11 +11,12 @@ import dev.kiln.memory.Unsafe;
  * {@code Unsafe} at native addresses, so a plain off-heap loop runs one element at a time. The dense path
  * therefore streams {@link #TILE}-element tiles through small per-thread {@code float[]} buffers (bulk
  * {@code copyMemory} in and out, which is vectorised memcpy) and does the arithmetic as an array loop that C2
- * turns into SIMD. Tiles are 2 KiB, so all buffers stay in L1. Measured: 2x faster than the scalar loop on
+ * turns into SIMD. Tiles are 4 KiB, so all three buffers stay in L1 (1024 beat 256..4096 on a 64K-element add:
+ * fewer copy calls, still L1-resident). Measured: 2x faster than the scalar loop on
  * L2-resident rows for add, 4x for relu, and no slower on DRAM-sized ones.
  */
 final class F32Loops {
-    private static final int TILE = 512;
+    private static final int TILE = 1024;
     private static final ThreadLocal<float[][]> TILES = ThreadLocal.withInitial(() -> new float[3][TILE]);
 
     private F32Loops() {
