@@ -155,6 +155,13 @@ final class Blas {
         }
     }
 
+    private static String rootCause(Throwable t) {
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.toString();
+    }
+
     /** Loads on first access to {@link #NATIVE}, so merely loading {@code CpuBackend} never touches native code. */
     private static final class Holder {
         static final Native NATIVE = load();
@@ -176,9 +183,11 @@ final class Blas {
                 return new Full();
             } catch (Throwable e) {
                 e.addSuppressed(first);
-                LOG.log(System.Logger.Level.WARNING, "Kiln: OpenBLAS could not be loaded (" + e
+                // One short line at WARNING (this runs once per process); the full chain only at DEBUG.
+                LOG.log(System.Logger.Level.WARNING, "Kiln: OpenBLAS could not be loaded (" + rootCause(first)
                         + "); matrix products fall back to a much slower Java sgemm. Check that "
-                        + "org.bytedeco:openblas with the classifier for this platform is on the classpath.", e);
+                        + "org.bytedeco:openblas with the classifier for this platform is on the classpath.");
+                LOG.log(System.Logger.Level.DEBUG, "OpenBLAS load failure", e);
                 return null;
             }
         }
