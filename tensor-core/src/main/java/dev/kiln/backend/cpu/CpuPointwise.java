@@ -10,7 +10,7 @@ import dev.kiln.tensor.Tensor;
 /**
  * Elementwise kernels. float32 has dedicated loops for the ops that dominate training (add, mul, relu, ...);
  * other dtypes and ops go through a double/long scalar function, which is exact for float64 and all integers
- * that fit a double's mantissa.
+ * that fit a double's mantissa. The float32 add/sub/mul/div/relu/neg row loops live in {@link F32Loops}.
  */
 final class CpuPointwise implements PointwiseKernels {
 
@@ -69,19 +69,8 @@ final class CpuPointwise implements PointwiseKernels {
 
     private static boolean unaryF32Fast(UnaryOp op, Tensor in, Tensor out) {
         switch (op) {
-            case RELU -> StridedLoop.run((n, a, s) -> {
-                long pa = a[0], po = a[1], sa = s[0], so = s[1];
-                for (long i = 0; i < n; i++, pa += sa, po += so) {
-                    float v = Unsafe.getFloat(pa);
-                    Unsafe.putFloat(po, v > 0 ? v : (v != v ? v : 0f));
-                }
-            }, in, out);
-            case NEG -> StridedLoop.run((n, a, s) -> {
-                long pa = a[0], po = a[1], sa = s[0], so = s[1];
-                for (long i = 0; i < n; i++, pa += sa, po += so) {
-                    Unsafe.putFloat(po, -Unsafe.getFloat(pa));
-                }
-            }, in, out);
+            case RELU -> StridedLoop.run((n, a, s) -> F32Loops.relu(n, a[0], s[0], a[1], s[1]), in, out);
+            case NEG -> StridedLoop.run((n, a, s) -> F32Loops.neg(n, a[0], s[0], a[1], s[1]), in, out);
             case EXP -> StridedLoop.run((n, a, s) -> {
                 long pa = a[0], po = a[1], sa = s[0], so = s[1];
                 for (long i = 0; i < n; i++, pa += sa, po += so) {
@@ -175,35 +164,10 @@ final class CpuPointwise implements PointwiseKernels {
     }
 
     private static boolean binaryF32Fast(BinaryOp op, Tensor a, Tensor b, Tensor out) {
-        switch (op) {
-            case ADD -> StridedLoop.run((n, p, s) -> {
-                long pa = p[0], pb = p[1], po = p[2], sa = s[0], sb = s[1], so = s[2];
-                for (long i = 0; i < n; i++, pa += sa, pb += sb, po += so) {
-                    Unsafe.putFloat(po, Unsafe.getFloat(pa) + Unsafe.getFloat(pb));
-                }
-            }, a, b, out);
-            case SUB -> StridedLoop.run((n, p, s) -> {
-                long pa = p[0], pb = p[1], po = p[2], sa = s[0], sb = s[1], so = s[2];
-                for (long i = 0; i < n; i++, pa += sa, pb += sb, po += so) {
-                    Unsafe.putFloat(po, Unsafe.getFloat(pa) - Unsafe.getFloat(pb));
-                }
-            }, a, b, out);
-            case MUL -> StridedLoop.run((n, p, s) -> {
-                long pa = p[0], pb = p[1], po = p[2], sa = s[0], sb = s[1], so = s[2];
-                for (long i = 0; i < n; i++, pa += sa, pb += sb, po += so) {
-                    Unsafe.putFloat(po, Unsafe.getFloat(pa) * Unsafe.getFloat(pb));
-                }
-            }, a, b, out);
-            case DIV -> StridedLoop.run((n, p, s) -> {
-                long pa = p[0], pb = p[1], po = p[2], sa = s[0], sb = s[1], so = s[2];
-                for (long i = 0; i < n; i++, pa += sa, pb += sb, po += so) {
-                    Unsafe.putFloat(po, Unsafe.getFloat(pa) / Unsafe.getFloat(pb));
-                }
-            }, a, b, out);
-            default -> {
-                return false;
-            }
+        if (!F32Loops.supports(op)) {
+            return false;
         }
+        StridedLoop.run((n, p, s) -> F32Loops.binary(op, n, p[0], s[0], p[1], s[1], p[2], s[2]), a, b, out);
         return true;
     }
 
