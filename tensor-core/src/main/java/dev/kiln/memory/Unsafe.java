@@ -63,6 +63,15 @@ public final class Unsafe {
         U.putByte(address, v);
     }
 
+    /** {@code malloc}: 16-byte aligned native memory, not zeroed. */
+    public static long allocateMemory(long bytes) {
+        return U.allocateMemory(Math.max(bytes, 1));
+    }
+
+    public static void freeMemory(long address) {
+        U.freeMemory(address);
+    }
+
     public static void copyMemory(long src, long dst, long bytes) {
         U.copyMemory(src, dst, bytes);
     }

@@ -1,0 +1,103 @@
+package dev.kiln.memory;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.arrow.memory.AllocationManager;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.ReferenceManager;
+
+/**
+ * Kiln's host allocation manager for Arrow: native memory from {@code malloc}, with a cache of freed large
+ * blocks keyed by exact size, the host counterpart of PyTorch's CUDA caching allocator.
+ *
+ * <p>Why: a training step allocates the same activation and gradient sizes every iteration. Fresh large blocks
+ * come from {@code mmap}, and the first write to each page costs a page fault (about 16 ms per 64 MiB here), which
+ * made {@code a.add(b)} on large tensors 4–6x slower than its kernel. Reusing a freed block of the same size avoids
+ * that. Arrow's accounting is unaffected: a cached block counts as released, so allocator leak checks still hold.
+ *
+ * <p>Only blocks of at least {@link #MIN_CACHED_BYTES} are cached (malloc already recycles small ones quickly), and
+ * the cache holds at most {@code kiln.hostCacheBytes} bytes (system property; default 1 GiB); beyond that, blocks
+ * are freed. {@link #emptyCache()} returns all cached blocks to the system, like {@code torch.cuda.empty_cache}.
+ */
+public final class HostMemoryPool extends AllocationManager {
+    public static final long MIN_CACHED_BYTES = 1L << 20;
+    private static final long CACHE_LIMIT = Long.getLong("kiln.hostCacheBytes", 1L << 30);
+    private static final ConcurrentHashMap<Long, ConcurrentLinkedDeque<Long>> FREE = new ConcurrentHashMap<>();
+    private static final AtomicLong CACHED_BYTES = new AtomicLong();
+    private static final ArrowBuf EMPTY = new ArrowBuf(ReferenceManager.NO_OP, null, 0, 0);
+
+    /** The factory to configure a {@code RootAllocator} with. */
+    public static final Factory FACTORY = new Factory() {
+        @Override
+        public AllocationManager create(BufferAllocator accountingAllocator, long size) {
+            return new HostMemoryPool(accountingAllocator, size);
+        }
+
+        @Override
+        public ArrowBuf empty() {
+            return EMPTY;
+        }
+    };
+
+    private final long address;
+    private final long size;
+
+    private HostMemoryPool(BufferAllocator accountingAllocator, long size) {
+        super(accountingAllocator);
+        this.size = size;
+        this.address = acquire(size);
+    }
+
+    private static long acquire(long size) {
+        if (size >= MIN_CACHED_BYTES) {
+            ConcurrentLinkedDeque<Long> blocks = FREE.get(size);
+            Long cached = blocks == null ? null : blocks.pollFirst();
+            if (cached != null) {
+                CACHED_BYTES.addAndGet(-size);
+                return cached;
+            }
+        }
+        return Unsafe.allocateMemory(size);
+    }
+
+    @Override
+    public long getSize() {
+        return size;
+    }
+
+    @Override
+    protected long memoryAddress() {
+        return address;
+    }
+
+    @Override
+    protected void release0() {
+        if (size >= MIN_CACHED_BYTES && CACHED_BYTES.addAndGet(size) <= CACHE_LIMIT) {
+            FREE.computeIfAbsent(size, s -> new ConcurrentLinkedDeque<>()).addFirst(address);
+            return;
+        }
+        if (size >= MIN_CACHED_BYTES) {
+            CACHED_BYTES.addAndGet(-size);
+        }
+        Unsafe.freeMemory(address);
+    }
+
+    /** Bytes held in the cache (released by Arrow, not yet returned to the system). */
+    public static long cachedBytes() {
+        return CACHED_BYTES.get();
+    }
+
+    /** Frees every cached block. */
+    public static void emptyCache() {
+        for (ConcurrentLinkedDeque<Long> blocks : FREE.values()) {
+            Long address;
+            while ((address = blocks.pollFirst()) != null) {
+                Unsafe.freeMemory(address);
+            }
+        }
+        CACHED_BYTES.set(0);
+        FREE.values().removeIf(ConcurrentLinkedDeque::isEmpty);
+    }
+}
