@@ -2,8 +2,8 @@ package dev.kiln.tensor;
 
 import dev.kiln.autograd.Engine;
 import dev.kiln.autograd.Node;
+import dev.kiln.memory.Elements;
 import dev.kiln.memory.Storage;
-import dev.kiln.memory.Unsafe;
 import dev.kiln.ops.Creation;
 import dev.kiln.ops.Indexing;
 import dev.kiln.ops.InPlace;
@@ -382,25 +382,12 @@ public final class Tensor implements AutoCloseable {
 
     /** Reads the element at storage index {@code storageIndex} as a double. */
     public double getDouble(long storageIndex) {
-        long addr = storage().address() + storageIndex * dtype.byteSize();
-        return switch (dtype) {
-            case FLOAT32 -> Unsafe.getFloat(addr);
-            case FLOAT64 -> Unsafe.getDouble(addr);
-            case INT64 -> Unsafe.getLong(addr);
-            case INT32 -> Unsafe.getInt(addr);
-            case UINT8 -> Unsafe.getByte(addr) & 0xFF;
-            case BOOL -> Unsafe.getByte(addr) != 0 ? 1 : 0;
-        };
+        return Elements.get(dtype, storage().address() + storageIndex * dtype.byteSize());
     }
 
     /** Reads the element at storage index {@code storageIndex} as a long (floating types are truncated). */
     public long getLong(long storageIndex) {
-        long addr = storage().address() + storageIndex * dtype.byteSize();
-        return switch (dtype) {
-            case INT64 -> Unsafe.getLong(addr);
-            case INT32 -> Unsafe.getInt(addr);
-            default -> (long) getDouble(storageIndex);
-        };
+        return Elements.getLong(dtype, storage().address() + storageIndex * dtype.byteSize());
     }
 
     /** Storage index of the element at a multi-index. */
@@ -428,15 +415,7 @@ public final class Tensor implements AutoCloseable {
 
     /** Writes one element, like {@code t[i, j] = value}; counts as an in-place modification. */
     public Tensor set(double value, long... index) {
-        long addr = storage().address() + storageIndex(index) * dtype.byteSize();
-        switch (dtype) {
-            case FLOAT32 -> Unsafe.putFloat(addr, (float) value);
-            case FLOAT64 -> Unsafe.putDouble(addr, value);
-            case INT64 -> Unsafe.putLong(addr, (long) value);
-            case INT32 -> Unsafe.putInt(addr, (int) value);
-            case UINT8 -> Unsafe.putByte(addr, (byte) (long) value);
-            case BOOL -> Unsafe.putByte(addr, (byte) (value != 0 ? 1 : 0));
-        }
+        Elements.put(dtype, storage().address() + storageIndex(index) * dtype.byteSize(), value);
         storage.bumpVersion();
         return this;
     }

@@ -1,52 +1,26 @@
 package dev.kiln.backend.cpu;
 
-import dev.kiln.memory.Unsafe;
+import dev.kiln.memory.Elements;
 import dev.kiln.tensor.DType;
 
-/** Reads and writes one element of any dtype as a double or long (the generic, non-hot path). */
+/** Short local names for {@link Elements} in the CPU kernels. */
 final class Access {
     private Access() {
     }
 
     static double get(DType t, long addr) {
-        return switch (t) {
-            case FLOAT32 -> Unsafe.getFloat(addr);
-            case FLOAT64 -> Unsafe.getDouble(addr);
-            case INT64 -> Unsafe.getLong(addr);
-            case INT32 -> Unsafe.getInt(addr);
-            case UINT8 -> Unsafe.getByte(addr) & 0xFF;
-            case BOOL -> Unsafe.getByte(addr) != 0 ? 1 : 0;
-        };
+        return Elements.get(t, addr);
     }
 
     static void put(DType t, long addr, double v) {
-        switch (t) {
-            case FLOAT32 -> Unsafe.putFloat(addr, (float) v);
-            case FLOAT64 -> Unsafe.putDouble(addr, v);
-            case INT64 -> Unsafe.putLong(addr, (long) v);
-            case INT32 -> Unsafe.putInt(addr, (int) v);
-            case UINT8 -> Unsafe.putByte(addr, (byte) (long) v);
-            case BOOL -> Unsafe.putByte(addr, (byte) (v != 0 ? 1 : 0));
-        }
+        Elements.put(t, addr, v);
     }
 
     static long getLong(DType t, long addr) {
-        return switch (t) {
-            case INT64 -> Unsafe.getLong(addr);
-            case INT32 -> Unsafe.getInt(addr);
-            case UINT8 -> Unsafe.getByte(addr) & 0xFF;
-            case BOOL -> Unsafe.getByte(addr) != 0 ? 1 : 0;
-            default -> (long) get(t, addr);
-        };
+        return Elements.getLong(t, addr);
     }
 
     static void putLong(DType t, long addr, long v) {
-        switch (t) {
-            case INT64 -> Unsafe.putLong(addr, v);
-            case INT32 -> Unsafe.putInt(addr, (int) v);
-            case UINT8 -> Unsafe.putByte(addr, (byte) v);
-            case BOOL -> Unsafe.putByte(addr, (byte) (v != 0 ? 1 : 0));
-            default -> put(t, addr, v);
-        }
+        Elements.putLong(t, addr, v);
     }
 }
