@@ -6,7 +6,6 @@ import dev.kiln.tensor.Tensor;
 
 /** Binary cross entropy on probabilities; like {@code torch.nn.BCELoss}. See {@link F#binaryCrossEntropy}. */
 public class BCELoss extends Loss {
-    private final Tensor weight;
 
     public BCELoss() {
         this(null, Reduction.MEAN);
@@ -15,11 +14,11 @@ public class BCELoss extends Loss {
     /** @param weight per-element rescaling weight broadcast to the input, or null */
     public BCELoss(Tensor weight, Reduction reduction) {
         super(reduction);
-        this.weight = ownedBuffer("weight", weight);
+        ownedBuffer("weight", weight);
     }
 
     @Override
     public Tensor forward(Tensor input, Tensor target) {
-        return F.binaryCrossEntropy(input, target, weight, reduction);
+        return F.binaryCrossEntropy(input, target, buffer("weight"), reduction);
     }
 }

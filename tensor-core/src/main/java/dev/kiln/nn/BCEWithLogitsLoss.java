@@ -6,8 +6,6 @@ import dev.kiln.tensor.Tensor;
 
 /** Sigmoid + binary cross entropy in one numerically stable expression; like {@code torch.nn.BCEWithLogitsLoss}. See {@link F#bceWithLogits}. */
 public class BCEWithLogitsLoss extends Loss {
-    private final Tensor weight;
-    private final Tensor posWeight;
 
     public BCEWithLogitsLoss() {
         this(null, null, Reduction.MEAN);
@@ -19,12 +17,12 @@ public class BCEWithLogitsLoss extends Loss {
      */
     public BCEWithLogitsLoss(Tensor weight, Tensor posWeight, Reduction reduction) {
         super(reduction);
-        this.weight = ownedBuffer("weight", weight);
-        this.posWeight = ownedBuffer("pos_weight", posWeight);
+        ownedBuffer("weight", weight);
+        ownedBuffer("pos_weight", posWeight);
     }
 
     @Override
     public Tensor forward(Tensor input, Tensor target) {
-        return F.bceWithLogits(input, target, weight, posWeight, reduction);
+        return F.bceWithLogits(input, target, buffer("weight"), buffer("pos_weight"), reduction);
     }
 }

@@ -6,7 +6,6 @@ import dev.kiln.tensor.Tensor;
 
 /** Log-softmax + NLL over logits, with class weights, {@code ignoreIndex} and label smoothing; like {@code torch.nn.CrossEntropyLoss}. See {@link F#crossEntropy}. */
 public class CrossEntropyLoss extends Loss {
-    private final Tensor weight;
     private final long ignoreIndex;
     private final double labelSmoothing;
 
@@ -17,13 +16,13 @@ public class CrossEntropyLoss extends Loss {
     /** @param weight per-class weights {@code [C]} or null */
     public CrossEntropyLoss(Tensor weight, long ignoreIndex, Reduction reduction, double labelSmoothing) {
         super(reduction);
-        this.weight = ownedBuffer("weight", weight);
+        ownedBuffer("weight", weight);
         this.ignoreIndex = ignoreIndex;
         this.labelSmoothing = labelSmoothing;
     }
 
     @Override
     public Tensor forward(Tensor input, Tensor target) {
-        return F.crossEntropy(input, target, weight, ignoreIndex, reduction, labelSmoothing);
+        return F.crossEntropy(input, target, buffer("weight"), ignoreIndex, reduction, labelSmoothing);
     }
 }

@@ -17,8 +17,6 @@ import dev.kiln.tensor.Tensor;
 public class Linear extends Module {
     private final long inFeatures;
     private final long outFeatures;
-    private final Tensor weight;
-    private final Tensor bias;
 
     public Linear(long inFeatures, long outFeatures) {
         this(inFeatures, outFeatures, true, DType.FLOAT32);
@@ -31,14 +29,15 @@ public class Linear extends Module {
     public Linear(long inFeatures, long outFeatures, boolean bias, DType dtype) {
         this.inFeatures = inFeatures;
         this.outFeatures = outFeatures;
-        this.weight = registerParameter("weight", Tensor.empty(dtype, outFeatures, inFeatures));
-        this.bias = registerParameter("bias", bias ? Tensor.empty(dtype, outFeatures) : null);
+        registerParameter("weight", Tensor.empty(dtype, outFeatures, inFeatures));
+        registerParameter("bias", bias ? Tensor.empty(dtype, outFeatures) : null);
         resetParameters(Generator.defaultGenerator());
     }
 
     /** Re-draws weight and bias with PyTorch's default scheme from {@code gen}. */
     public void resetParameters(Generator gen) {
-        Init.kaimingUniform_(weight, Math.sqrt(5), Init.FanMode.FAN_IN, "leaky_relu", gen);
+        Init.kaimingUniform_(weight(), Math.sqrt(5), Init.FanMode.FAN_IN, "leaky_relu", gen);
+        Tensor bias = bias();
         if (bias != null) {
             double bound = inFeatures > 0 ? 1 / Math.sqrt(inFeatures) : 0;
             Init.uniform_(bias, -bound, bound, gen);
@@ -47,16 +46,16 @@ public class Linear extends Module {
 
     @Override
     public Tensor forward(Tensor input) {
-        return F.linear(input, weight, bias);
+        return F.linear(input, weight(), bias());
     }
 
     public Tensor weight() {
-        return weight;
+        return parameter("weight");
     }
 
     /** The bias, or null when built with {@code bias=false}. */
     public Tensor bias() {
-        return bias;
+        return parameter("bias");
     }
 
     public long inFeatures() {
@@ -69,6 +68,6 @@ public class Linear extends Module {
 
     @Override
     protected String extraRepr() {
-        return "in_features=" + inFeatures + ", out_features=" + outFeatures + ", bias=" + (bias != null ? "True" : "False");
+        return "in_features=" + inFeatures + ", out_features=" + outFeatures + ", bias=" + (bias() != null ? "True" : "False");
     }
 }

@@ -1,6 +1,7 @@
 package dev.kiln.nn;
 
 import dev.kiln.autograd.Autograd;
+import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import java.util.ArrayList;
@@ -72,6 +73,19 @@ public abstract class Module implements AutoCloseable {
         checkName(name, children);
         children.put(name, module);
         return module;
+    }
+
+    /**
+     * This module's own parameter {@code name} (null if registered as absent). Layers read their weights through
+     * this rather than caching them in fields, because {@link #to(DType)} replaces the tensors.
+     */
+    protected final Tensor parameter(String name) {
+        return parameters.get(name);
+    }
+
+    /** This module's own buffer {@code name} (null if absent); see {@link #parameter}. */
+    protected final Tensor buffer(String name) {
+        return buffers.get(name);
     }
 
     private void checkName(String name, Map<String, ?> target) {
@@ -233,6 +247,47 @@ public abstract class Module implements AutoCloseable {
         }
         fn.accept(this);
         return this;
+    }
+
+    /**
+     * Casts every floating-point parameter and buffer (of this module and all descendants) to {@code dtype},
+     * like {@code module.to(dtype)}; integer buffers such as BatchNorm's {@code num_batches_tracked} are kept.
+     * The Module objects stay the same; each converted parameter is replaced by a new leaf tensor that requires
+     * grad as before (its {@code .grad}, if any, is cast too) and the old tensor is closed. Tied weights stay
+     * tied. NOTE: unlike PyTorch, the tensor objects change, so build optimizers after calling this.
+     */
+    public Module to(DType dtype) {
+        if (!dtype.isFloatingPoint()) {
+            throw new IllegalArgumentException("nn.Module.to only accepts floating point or complex dtypes, but got "
+                    + "desired dtype=" + dtype.torchName());
+        }
+        Map<Tensor, Tensor> converted = new IdentityHashMap<>();
+        try (var g = Autograd.noGrad()) {
+            for (Module m : modules()) {
+                m.parameters.replaceAll((k, p) -> castOwned(p, dtype, converted, true));
+                m.buffers.replaceAll((k, b) -> castOwned(b, dtype, converted, false));
+            }
+        }
+        for (Tensor old : converted.keySet()) {
+            old.close();
+        }
+        return this;
+    }
+
+    private static Tensor castOwned(Tensor t, DType dtype, Map<Tensor, Tensor> converted, boolean parameter) {
+        if (t == null || !t.dtype().isFloatingPoint() || t.dtype() == dtype) {
+            return t;
+        }
+        return converted.computeIfAbsent(t, old -> {
+            Tensor fresh = TensorScope.detach(old.to(dtype));
+            if (parameter) {
+                fresh.requiresGrad_(old.requiresGrad());
+                if (old.grad() != null) {
+                    fresh.setGrad(TensorScope.detach(old.grad().to(dtype)));
+                }
+            }
+            return fresh;
+        });
     }
 
     // ---------------------------------------------------------------- state dict

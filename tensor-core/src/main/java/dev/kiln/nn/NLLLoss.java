@@ -6,7 +6,6 @@ import dev.kiln.tensor.Tensor;
 
 /** Negative log-likelihood of class indices given log-probabilities; like {@code torch.nn.NLLLoss}. See {@link F#nllLoss}. */
 public class NLLLoss extends Loss {
-    private final Tensor weight;
     private final long ignoreIndex;
 
     public NLLLoss() {
@@ -16,12 +15,12 @@ public class NLLLoss extends Loss {
     /** @param weight per-class weights {@code [C]} or null */
     public NLLLoss(Tensor weight, long ignoreIndex, Reduction reduction) {
         super(reduction);
-        this.weight = ownedBuffer("weight", weight);
+        ownedBuffer("weight", weight);
         this.ignoreIndex = ignoreIndex;
     }
 
     @Override
     public Tensor forward(Tensor input, Tensor target) {
-        return F.nllLoss(input, target, weight, ignoreIndex, reduction);
+        return F.nllLoss(input, target, buffer("weight"), ignoreIndex, reduction);
     }
 }

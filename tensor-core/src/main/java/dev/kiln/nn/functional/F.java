@@ -173,4 +173,49 @@ public final class F {
     public static Tensor binaryCrossEntropy(Tensor input, Tensor target, Tensor weight, Reduction reduction) {
         return Losses.binaryCrossEntropy(input, target, weight, reduction);
     }
+
+    // ---- normalization, embedding, extra losses (formulas in Normalization, Embeddings, ExtraLosses)
+
+    public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                   boolean training, double momentum, double eps) {
+        return Normalization.batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
+    }
+
+    public static Tensor layerNorm(Tensor x, long[] normalizedShape, Tensor weight, Tensor bias, double eps) {
+        return Normalization.layerNorm(x, normalizedShape, weight, bias, eps);
+    }
+
+    public static Tensor groupNorm(Tensor x, long numGroups, Tensor weight, Tensor bias, double eps) {
+        return Normalization.groupNorm(x, numGroups, weight, bias, eps);
+    }
+
+    public static Tensor embedding(Tensor input, Tensor weight) {
+        return Embeddings.embedding(input, weight, null);
+    }
+
+    /** @param paddingIdx the row that receives no gradient (negative counts from the end), or null */
+    public static Tensor embedding(Tensor input, Tensor weight, Long paddingIdx) {
+        return Embeddings.embedding(input, weight, paddingIdx);
+    }
+
+    public static Tensor smoothL1Loss(Tensor input, Tensor target) {
+        return ExtraLosses.smoothL1(input, target, Reduction.MEAN, 1.0);
+    }
+
+    public static Tensor smoothL1Loss(Tensor input, Tensor target, Reduction reduction, double beta) {
+        return ExtraLosses.smoothL1(input, target, reduction, beta);
+    }
+
+    public static Tensor huberLoss(Tensor input, Tensor target) {
+        return ExtraLosses.huber(input, target, Reduction.MEAN, 1.0);
+    }
+
+    public static Tensor huberLoss(Tensor input, Tensor target, Reduction reduction, double delta) {
+        return ExtraLosses.huber(input, target, reduction, delta);
+    }
+
+    /** @param reduction {@code "none" | "mean" | "sum" | "batchmean"} */
+    public static Tensor klDiv(Tensor input, Tensor target, String reduction, boolean logTarget) {
+        return ExtraLosses.klDiv(input, target, reduction, logTarget);
+    }
 }
