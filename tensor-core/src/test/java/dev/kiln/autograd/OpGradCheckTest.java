@@ -64,7 +64,7 @@ class OpGradCheckTest extends KilnTest {
     }
 
     static Stream<Case> cases() {
-        return Stream.of(pointwise(), reductions(), linalg(), views()).flatMap(List::stream);
+        return Stream.of(pointwise(), reductions(), linalg(), views(), joiningAndIndexing()).flatMap(List::stream);
     }
 
     // -------------------------------------------------------------- tables
@@ -191,7 +191,32 @@ class OpGradCheckTest extends KilnTest {
             c("select of expand", x -> x.get(0).expand(3, 4).select(0, 1).mul(2), normal(1, 4)));
     }
 
+    private static List<Case> joiningAndIndexing() {
+        return List.of(
+            c("cat dim 0", x -> Tensor.cat(List.of(x.get(0), x.get(1)), 0), normal(2, 3), normal(1, 3)),
+            c("cat dim -1 same tensor twice", x -> Tensor.cat(List.of(x.get(0), x.get(0)), -1), normal(2, 3)),
+            c("stack dim 1", x -> Tensor.stack(List.of(x.get(0), x.get(1)), 1), normal(2, 3), normal(2, 3)),
+            c("split piece 1", x -> x.get(0).split(2, 1).get(1), normal(2, 5)),
+            c("split sizes piece 0", x -> x.get(0).split(new long[] {1, 3}, 0).get(0), normal(4, 2)),
+            c("chunk piece 2", x -> x.get(0).chunk(3, 0).get(2), normal(5, 2)),
+            c("gather dim 1", x -> x.get(0).gather(1, x.get(1)), normal(3, 4), index(new long[] {0, 3, 3, 1, 2, 0}, 3, 2)),
+            c("scatter dim 0", x -> x.get(0).scatter(0, x.get(2), x.get(1)), normal(3, 2), normal(2, 2),
+                    index(new long[] {2, 0, 1, 2}, 2, 2)),
+            c("scatterAdd duplicate indices", x -> x.get(0).scatterAdd(1, x.get(2), x.get(1)), normal(2, 3),
+                    normal(2, 2), index(new long[] {1, 1, 0, 2}, 2, 2)),
+            c("indexSelect dim 0 repeated", x -> x.get(0).indexSelect(0, x.get(1)), normal(4, 3),
+                    index(new long[] {3, 0, 3}, 3)),
+            c("indexSelect dim 1", x -> x.get(0).indexSelect(1, x.get(1)), normal(2, 4), index(new long[] {2, 1}, 2)),
+            c("max along dim", x -> x.get(0).max(1, false).values(), normal(3, 4)),
+            c("min along dim keepdim", x -> x.get(0).min(0, true).values(), normal(3, 4)));
+    }
+
     // -------------------------------------------------------------- case and input builders
+
+    /** An int64 index tensor (not differentiable; gradcheck skips it). */
+    private static In index(long[] values, long... shape) {
+        return r -> Tensor.of(values.clone()).reshape(shape);
+    }
 
     private static Case c(String name, java.util.function.Function<List<Tensor>, Tensor> f, In... inputs) {
         return new Case(name, List.of(inputs), f, 1e-6, 1e-5, 1e-3);
