@@ -208,7 +208,19 @@ def plateau(metrics, mode, factor, patience, threshold, threshold_mode, cooldown
     return np.array(out)
 
 
+def sequential(milestone, first, second):
+    """SequentialLR(first, second, [milestone]): `second` restarts at its epoch 0 (closed form: base_lr) there."""
+    def f(e, lrs):
+        if e < milestone:
+            return first(e, lrs)
+        if e == milestone:
+            return list(BASE)
+        return second(e - milestone, lrs)
+    return f
+
+
 def schedulers():
+    put("sched.sequential", run(sequential(6, linear_lr(0.1, 1.0, 5), cosine_recursive(20, 0.001))))
     put("sched.step", run(step_lr(7, 0.5)))
     put("sched.multistep", run(multi_step_lr([3, 10, 10, 25], 0.3)))
     put("sched.exponential", run(exponential_lr(0.9)))

@@ -20,6 +20,11 @@ public class ExponentialLR extends LRScheduler {
     }
 
     @Override
+    protected double[] closedFormAtZero() {
+        return scaledBaseLrs(1.0);
+    }
+
+    @Override
     protected double[] computeLr() {
         double[] out = new double[numGroups()];
         for (int i = 0; i < out.length; i++) {

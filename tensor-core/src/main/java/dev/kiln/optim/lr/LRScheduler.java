@@ -72,6 +72,33 @@ public abstract class LRScheduler {
         applyLrs(computeLr());
     }
 
+    /**
+     * Jumps to {@code last_epoch = 0}, as PyTorch's {@code step(0)} does when {@link SequentialLR} hands over to this
+     * scheduler at a milestone: the rates become {@link #closedFormAtZero()}.
+     */
+    final void restartAtEpochZero() {
+        stepCount++;
+        lastEpoch = 0;
+        applyLrs(closedFormAtZero());
+    }
+
+    /**
+     * The rates at epoch 0 from the closed form where PyTorch has one ({@code _get_closed_form_lr}); otherwise
+     * {@link #computeLr()} at epoch 0, which is PyTorch's fallback.
+     */
+    protected double[] closedFormAtZero() {
+        return computeLr();
+    }
+
+    /** {@code base_lrs * factor}, for closed forms. */
+    protected final double[] scaledBaseLrs(double factor) {
+        double[] out = new double[baseLrs.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = baseLrs.get(i) * factor;
+        }
+        return out;
+    }
+
     /** Writes {@code lrs} into the groups and remembers them as {@link #getLastLr()}. */
     protected final void applyLrs(double[] lrs) {
         List<ParamGroup> groups = optimizer.paramGroups();

@@ -41,6 +41,11 @@ public class LinearLR extends LRScheduler {
     }
 
     @Override
+    protected double[] closedFormAtZero() {
+        return scaledBaseLrs(startFactor);
+    }
+
+    @Override
     protected double[] computeLr() {
         double[] out = new double[numGroups()];
         for (int i = 0; i < out.length; i++) {

@@ -24,6 +24,12 @@ public class MultiStepLR extends LRScheduler {
     }
 
     @Override
+    protected double[] closedFormAtZero() {
+        long atOrBefore = milestones.stream().filter(m -> m <= 0).count();
+        return scaledBaseLrs(Math.pow(gamma, atOrBefore));
+    }
+
+    @Override
     protected double[] computeLr() {
         int k = 0;
         for (int m : milestones) {

@@ -30,6 +30,11 @@ public class StepLR extends LRScheduler {
     }
 
     @Override
+    protected double[] closedFormAtZero() {
+        return scaledBaseLrs(1.0);
+    }
+
+    @Override
     protected double[] computeLr() {
         double[] out = new double[numGroups()];
         boolean decay = lastEpoch != 0 && lastEpoch % stepSize == 0;

@@ -98,6 +98,21 @@ class LRSchedulerTest extends KilnTest {
     }
 
     @Test
+    void sequentialWarmupThenCosine() {
+        runGolden("sched.sequential", o -> new SequentialLR(o, List.of(new LinearLR(o, 0.1, 1.0, 5),
+                new CosineAnnealingLR(o, 20, 0.001)), new int[] {6}));
+        try (Optimizer opt = sgd()) {
+            var s = new SequentialLR(opt, List.of(new LinearLR(opt, 0.1, 1.0, 5), new ExponentialLR(opt, 0.9)),
+                    new int[] {3});
+            @SuppressWarnings("unchecked")
+            var children = (List<Object>) s.stateDict().get("_schedulers");
+            assertEquals(2, children.size());
+            assertThrows(IllegalArgumentException.class, () -> new SequentialLR(opt, List.of(new StepLR(opt, 2)),
+                    new int[] {3}));
+        }
+    }
+
+    @Test
     void lambdaLr() {
         try (Optimizer opt = sgd()) {
             var s = new LambdaLR(opt, e -> 1.0 / (1 + e));
