@@ -20,14 +20,14 @@ public class Conv1d extends ConvNd {
     /** Every option ({@code padding_mode='zeros'}). */
     public Conv1d(long inChannels, long outChannels, long kernelSize, long stride, long padding, long dilation,
                   long groups, boolean bias) {
-        super(inChannels, outChannels, rep(kernelSize, 1), rep(stride, 1), rep(padding, 1), null, rep(dilation, 1),
+        super(1, inChannels, outChannels, rep(kernelSize, 1), rep(stride, 1), rep(padding, 1), null, rep(dilation, 1),
                 rep(0, 1), groups, bias, false);
     }
 
     /** With {@code padding="same"} or {@code "valid"}. */
     public Conv1d(long inChannels, long outChannels, long kernelSize, long stride, String padding, long dilation,
                   long groups, boolean bias) {
-        super(inChannels, outChannels, rep(kernelSize, 1), rep(stride, 1), rep(0, 1), padding, rep(dilation, 1),
+        super(1, inChannels, outChannels, rep(kernelSize, 1), rep(stride, 1), rep(0, 1), padding, rep(dilation, 1),
                 rep(0, 1), groups, bias, false);
     }
 

@@ -24,13 +24,13 @@ public class Conv2d extends ConvNd {
     /** Every option, one value per spatial dim ({@code padding_mode='zeros'}). */
     public Conv2d(long inChannels, long outChannels, long[] kernelSize, long[] stride, long[] padding, long[] dilation,
                   long groups, boolean bias) {
-        super(inChannels, outChannels, kernelSize, stride, padding, null, dilation, rep(0, 2), groups, bias, false);
+        super(2, inChannels, outChannels, kernelSize, stride, padding, null, dilation, rep(0, 2), groups, bias, false);
     }
 
     /** With {@code padding="same"} or {@code "valid"}. */
     public Conv2d(long inChannels, long outChannels, long[] kernelSize, long[] stride, String padding, long[] dilation,
                   long groups, boolean bias) {
-        super(inChannels, outChannels, kernelSize, stride, rep(0, 2), padding, dilation, rep(0, 2), groups, bias, false);
+        super(2, inChannels, outChannels, kernelSize, stride, rep(0, 2), padding, dilation, rep(0, 2), groups, bias, false);
     }
 
     @Override

@@ -27,9 +27,14 @@ public abstract class ConvNd extends Module {
     protected final Tensor bias;
 
     @SuppressWarnings("this-escape")
-    protected ConvNd(long inChannels, long outChannels, long[] kernelSize, long[] stride, long[] padding,
-                     String paddingString, long[] dilation, long[] outputPadding, long groups, boolean bias,
-                     boolean transposed) {
+    protected ConvNd(int spatial, long inChannels, long outChannels, long[] kernelSize, long[] stride,
+                     long[] padding, String paddingString, long[] dilation, long[] outputPadding, long groups,
+                     boolean bias, boolean transposed) {
+        kernelSize = ntuple(kernelSize, spatial, "kernel_size");
+        stride = ntuple(stride, spatial, "stride");
+        padding = ntuple(padding, spatial, "padding");
+        dilation = ntuple(dilation, spatial, "dilation");
+        outputPadding = ntuple(outputPadding, spatial, "output_padding");
         checkChannels(inChannels, outChannels, groups);
         checkPaddingString(paddingString, stride);
         this.inChannels = inChannels;
@@ -55,6 +60,17 @@ public abstract class ConvNd extends Module {
         long[] r = new long[n];
         Arrays.fill(r, v);
         return r;
+    }
+
+    /** One value per spatial dim: a single value is repeated, like PyTorch's {@code _pair} / {@code _single}. */
+    static long[] ntuple(long[] v, int n, String name) {
+        if (v.length == n) {
+            return v.clone();
+        }
+        if (v.length != 1) {
+            throw new IllegalArgumentException(name + " must have 1 or " + n + " values, got " + v.length);
+        }
+        return rep(v[0], n);
     }
 
     private static void checkChannels(long in, long out, long groups) {

@@ -22,7 +22,7 @@ public class ConvTranspose2d extends ConvNd {
     /** Every option, in PyTorch's argument order ({@code padding_mode='zeros'}). */
     public ConvTranspose2d(long inChannels, long outChannels, long[] kernelSize, long[] stride, long[] padding,
                            long[] outputPadding, long groups, boolean bias, long[] dilation) {
-        super(inChannels, outChannels, kernelSize, stride, padding, null, dilation, outputPadding, groups, bias, true);
+        super(2, inChannels, outChannels, kernelSize, stride, padding, null, dilation, outputPadding, groups, bias, true);
     }
 
     @Override
