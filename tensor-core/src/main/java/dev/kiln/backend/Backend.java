@@ -17,6 +17,9 @@ public interface Backend {
 
     LinalgKernels linalg();
 
+    /** im2col/col2im and pooling. */
+    ConvKernels conv();
+
     /** The backend for a device; CUDA falls back to an error naming the missing driver/natives. */
     static Backend of(Device device) {
         if (!device.isCuda()) {

@@ -1,6 +1,7 @@
 package dev.kiln.backend.cpu;
 
 import dev.kiln.backend.Backend;
+import dev.kiln.backend.ConvKernels;
 import dev.kiln.backend.IndexKernels;
 import dev.kiln.backend.LinalgKernels;
 import dev.kiln.backend.PointwiseKernels;
@@ -14,6 +15,7 @@ public final class CpuBackend implements Backend {
     private final ReduceKernels reduce = new CpuReduce();
     private final IndexKernels index = new CpuIndex();
     private final LinalgKernels linalg = new CpuLinalg();
+    private final ConvKernels conv = new CpuConv();
 
     private CpuBackend() {
     }
@@ -36,5 +38,10 @@ public final class CpuBackend implements Backend {
     @Override
     public LinalgKernels linalg() {
         return linalg;
+    }
+
+    @Override
+    public ConvKernels conv() {
+        return conv;
     }
 }

@@ -1,8 +1,11 @@
 package dev.kiln.nn.functional;
 
+import dev.kiln.ops.Convolution;
+import dev.kiln.ops.Pooling;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Generator;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.ValuesIndices;
 
 /**
  * Stateless functions behind the layers and losses, like {@code torch.nn.functional}. Everything is composed of
@@ -217,5 +220,83 @@ public final class F {
     /** @param reduction {@code "none" | "mean" | "sum" | "batchmean"} */
     public static Tensor klDiv(Tensor input, Tensor target, String reduction, boolean logTarget) {
         return ExtraLosses.klDiv(input, target, reduction, logTarget);
+    }
+
+    // ---- convolution and pooling (formulas and PyTorch references in dev.kiln.ops.Convolution and Pooling)
+
+    /** {@code F.conv2d(input, weight, bias)}: stride 1, no padding, dilation 1, one group. */
+    public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias) {
+        return conv2d(input, weight, bias, new long[] {1}, new long[] {0}, new long[] {1}, 1);
+    }
+
+    public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias, long stride, long padding) {
+        return conv2d(input, weight, bias, new long[] {stride}, new long[] {padding}, new long[] {1}, 1);
+    }
+
+    /** {@code stride}, {@code padding}, {@code dilation}: one value (used for both dims) or two. */
+    public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias, long[] stride, long[] padding,
+                                long[] dilation, long groups) {
+        return Convolution.conv2d(input, weight, bias, stride, padding, dilation, groups);
+    }
+
+    /** {@code padding="same"} (output size = input size; stride 1 only) or {@code "valid"} (no padding). */
+    public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias, long[] stride, String padding,
+                                long[] dilation, long groups) {
+        return Convolution.conv2d(input, weight, bias, stride, padding, dilation, groups);
+    }
+
+    public static Tensor conv1d(Tensor input, Tensor weight, Tensor bias) {
+        return conv1d(input, weight, bias, new long[] {1}, new long[] {0}, new long[] {1}, 1);
+    }
+
+    public static Tensor conv1d(Tensor input, Tensor weight, Tensor bias, long[] stride, long[] padding,
+                                long[] dilation, long groups) {
+        return Convolution.conv1d(input, weight, bias, stride, padding, dilation, groups);
+    }
+
+    public static Tensor conv1d(Tensor input, Tensor weight, Tensor bias, long[] stride, String padding,
+                                long[] dilation, long groups) {
+        return Convolution.conv1d(input, weight, bias, stride, padding, dilation, groups);
+    }
+
+    public static Tensor convTranspose2d(Tensor input, Tensor weight, Tensor bias) {
+        return convTranspose2d(input, weight, bias, new long[] {1}, new long[] {0}, new long[] {0}, 1, new long[] {1});
+    }
+
+    /** PyTorch's argument order: stride, padding, output_padding, groups, dilation. */
+    public static Tensor convTranspose2d(Tensor input, Tensor weight, Tensor bias, long[] stride, long[] padding,
+                                         long[] outputPadding, long groups, long[] dilation) {
+        return Convolution.convTranspose2d(input, weight, bias, stride, padding, outputPadding, groups, dilation);
+    }
+
+    /** {@code F.max_pool2d(input, kernel_size)}: stride = kernel, no padding. */
+    public static Tensor maxPool2d(Tensor input, long kernelSize) {
+        return maxPool2d(input, new long[] {kernelSize}, new long[0], new long[] {0}, new long[] {1}, false);
+    }
+
+    /** An empty {@code stride} means {@code stride = kernelSize}. */
+    public static Tensor maxPool2d(Tensor input, long[] kernelSize, long[] stride, long[] padding, long[] dilation,
+                                   boolean ceilMode) {
+        return Pooling.maxPool2d(input, kernelSize, stride, padding, dilation, ceilMode);
+    }
+
+    /** {@code F.max_pool2d(..., return_indices=True)}. */
+    public static ValuesIndices maxPool2dWithIndices(Tensor input, long[] kernelSize, long[] stride, long[] padding,
+                                                     long[] dilation, boolean ceilMode) {
+        return Pooling.maxPool2dWithIndices(input, kernelSize, stride, padding, dilation, ceilMode);
+    }
+
+    public static Tensor avgPool2d(Tensor input, long kernelSize) {
+        return avgPool2d(input, new long[] {kernelSize}, new long[0], new long[] {0}, false, true);
+    }
+
+    public static Tensor avgPool2d(Tensor input, long[] kernelSize, long[] stride, long[] padding, boolean ceilMode,
+                                   boolean countIncludePad) {
+        return Pooling.avgPool2d(input, kernelSize, stride, padding, ceilMode, countIncludePad);
+    }
+
+    /** {@code outputSize}: one value (square) or two. */
+    public static Tensor adaptiveAvgPool2d(Tensor input, long... outputSize) {
+        return Pooling.adaptiveAvgPool2d(input, outputSize);
     }
 }

@@ -1,0 +1,50 @@
+package dev.kiln.backend;
+
+import dev.kiln.tensor.Tensor;
+
+/**
+ * Sliding-window kernels behind convolution and pooling. Images are contiguous {@code [N, C, H, W]} tensors of
+ * one floating dtype (float32 or float64); the op layer validates shapes and allocates every output. The GEMM of
+ * a convolution is not here: it goes through {@link LinalgKernels#bmm} on the im2col matrix.
+ */
+public interface ConvKernels {
+    /**
+     * im2col: {@code cols[n, (c*kh + ki)*kw + kj, oy*ow + ox] = in[n, c, oy*sh - ph + ki*dh, ox*sw - pw + kj*dw]},
+     * 0 where that lands in the padding. {@code cols} is contiguous {@code [N, C*kh*kw, oh*ow]}.
+     */
+    void im2col(Tensor in, Window2d w, Tensor cols);
+
+    /**
+     * col2im, the adjoint of {@link #im2col}: {@code out} (contiguous {@code [N, C, H, W]}) is overwritten with the
+     * sum, per input element, of every column entry im2col would have copied from it.
+     */
+    void col2im(Tensor cols, Window2d w, Tensor out);
+
+    /**
+     * Max pooling: {@code out[n, c, oy, ox]} is the max over the window (padding never wins; NaN propagates), and
+     * {@code indices} (int64, same shape) holds its flat position {@code iy * W + ix} in the input plane.
+     */
+    void maxPool2d(Tensor in, Window2d w, Tensor out, Tensor indices);
+
+    /** {@code gradIn} (overwritten) = each {@code grad} element added at its saved argmax in the input plane. */
+    void maxPool2dBackward(Tensor grad, Tensor indices, Tensor gradIn);
+
+    /**
+     * Average pooling (dilation 1). The divisor is the window's area clipped to the padded input when
+     * {@code countIncludePad}, else to the input itself (PyTorch's {@code avg_pool2d} semantics, ceil-mode windows
+     * included).
+     */
+    void avgPool2d(Tensor in, Window2d w, boolean countIncludePad, Tensor out);
+
+    /** Adjoint of {@link #avgPool2d}: {@code gradIn} is overwritten. */
+    void avgPool2dBackward(Tensor grad, Window2d w, boolean countIncludePad, Tensor gradIn);
+
+    /**
+     * Adaptive average pooling to {@code out}'s {@code [oh, ow]}: output row {@code i} averages input rows
+     * {@code floor(i*H/oh)} to {@code ceil((i+1)*H/oh)} (exclusive), likewise for columns.
+     */
+    void adaptiveAvgPool2d(Tensor in, Tensor out);
+
+    /** Adjoint of {@link #adaptiveAvgPool2d}: {@code gradIn} is overwritten. */
+    void adaptiveAvgPool2dBackward(Tensor grad, Tensor gradIn);
+}

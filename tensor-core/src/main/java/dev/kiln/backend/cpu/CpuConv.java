@@ -1,0 +1,185 @@
+package dev.kiln.backend.cpu;
+
+import dev.kiln.backend.ConvKernels;
+import dev.kiln.backend.Window2d;
+import dev.kiln.memory.Unsafe;
+import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Tensor;
+
+/**
+ * im2col/col2im on the host, parallel over the batch (each image owns its slice of the output, so no writes
+ * race). Pooling kernels live in {@link CpuPool}.
+ *
+ * <p>For every (channel, kernel tap, output row) the valid output columns form one interval {@code [lo, hi)}
+ * computed up front, so the inner loop has no bounds test: with stride 1 it is a single memory copy (im2col) or
+ * a unit-stride add (col2im), and the padding on either side is a zero fill.
+ */
+final class CpuConv implements ConvKernels {
+    private final CpuPool pool = new CpuPool();
+
+    @Override
+    public void im2col(Tensor in, Window2d w, Tensor cols) {
+        int es = in.dtype().byteSize();
+        long c = in.size(1);
+        long h = in.size(2);
+        long wd = in.size(3);
+        long plane = h * wd;
+        long l = w.outPlane();
+        long inBase = in.dataAddress();
+        long colBase = cols.dataAddress();
+        Parallel.forRange(in.size(0), c * w.taps() * l, (lo, hi) -> {
+            for (long n = lo; n < hi; n++) {
+                for (long ch = 0; ch < c; ch++) {
+                    long src = inBase + ((n * c + ch) * plane) * es;
+                    long dst = colBase + ((n * c + ch) * w.taps() * l) * es;
+                    im2colChannel(src, dst, h, wd, w, es);
+                }
+            }
+        });
+    }
+
+    /** Fills the {@code kh*kw} rows of one channel; {@code src} is the channel's plane, {@code dst} its first row. */
+    private static void im2colChannel(long src, long dst, long h, long wd, Window2d w, int es) {
+        long l = w.outPlane();
+        for (int ki = 0; ki < w.kh(); ki++) {
+            for (int kj = 0; kj < w.kw(); kj++) {
+                long row = dst + ((long) (ki * w.kw() + kj)) * l * es;
+                int off = kj * w.dw() - w.pw();
+                int lo = validLo(off, w.sw(), w.ow());
+                int hi = Math.max(lo, validHi(off, w.sw(), wd, w.ow()));
+                for (int oy = 0; oy < w.oh(); oy++) {
+                    long iy = (long) oy * w.sh() - w.ph() + (long) ki * w.dh();
+                    long out = row + (long) oy * w.ow() * es;
+                    if (iy < 0 || iy >= h) {
+                        Unsafe.setMemory(out, (long) w.ow() * es, (byte) 0);
+                        continue;
+                    }
+                    Unsafe.setMemory(out, (long) lo * es, (byte) 0);
+                    Unsafe.setMemory(out + (long) hi * es, (long) (w.ow() - hi) * es, (byte) 0);
+                    long from = src + (iy * wd + (long) lo * w.sw() + off) * es;
+                    copyStrided(from, out + (long) lo * es, hi - lo, w.sw(), es);
+                }
+            }
+        }
+    }
+
+    private static void copyStrided(long from, long to, int count, int stride, int es) {
+        if (stride == 1) {
+            Unsafe.copyMemory(from, to, (long) count * es);
+        } else if (es == 4) {
+            for (int i = 0; i < count; i++) {
+                Unsafe.putInt(to + 4L * i, Unsafe.getInt(from + 4L * i * stride));
+            }
+        } else {
+            for (int i = 0; i < count; i++) {
+                Unsafe.putLong(to + 8L * i, Unsafe.getLong(from + 8L * i * stride));
+            }
+        }
+    }
+
+    /** First output column whose input column {@code ox*stride + off} is {@code >= 0}. */
+    static int validLo(int off, int stride, int ow) {
+        return off >= 0 ? 0 : (int) Math.min(ow, (-off + stride - 1) / stride);
+    }
+
+    /** One past the last output column whose input column {@code ox*stride + off} is {@code < width}. */
+    static int validHi(int off, int stride, long width, int ow) {
+        long last = width - 1 - off; // need ox*stride <= last
+        return last < 0 ? 0 : (int) Math.min(ow, last / stride + 1);
+    }
+
+    @Override
+    public void col2im(Tensor cols, Window2d w, Tensor out) {
+        boolean f32 = out.dtype() == DType.FLOAT32;
+        int es = out.dtype().byteSize();
+        long c = out.size(1);
+        long h = out.size(2);
+        long wd = out.size(3);
+        long plane = h * wd;
+        long l = w.outPlane();
+        long outBase = out.dataAddress();
+        long colBase = cols.dataAddress();
+        Parallel.forRange(out.size(0), c * w.taps() * l, (lo, hi) -> {
+            Unsafe.setMemory(outBase + lo * c * plane * es, (hi - lo) * c * plane * es, (byte) 0);
+            for (long n = lo; n < hi; n++) {
+                for (long ch = 0; ch < c; ch++) {
+                    long dst = outBase + ((n * c + ch) * plane) * es;
+                    long src = colBase + ((n * c + ch) * w.taps() * l) * es;
+                    col2imChannel(src, dst, h, wd, w, f32);
+                }
+            }
+        });
+    }
+
+    private static void col2imChannel(long src, long dst, long h, long wd, Window2d w, boolean f32) {
+        int es = f32 ? 4 : 8;
+        long l = w.outPlane();
+        for (int ki = 0; ki < w.kh(); ki++) {
+            for (int kj = 0; kj < w.kw(); kj++) {
+                long row = src + ((long) (ki * w.kw() + kj)) * l * es;
+                int off = kj * w.dw() - w.pw();
+                int lo = validLo(off, w.sw(), w.ow());
+                int hi = validHi(off, w.sw(), wd, w.ow());
+                for (int oy = 0; oy < w.oh(); oy++) {
+                    long iy = (long) oy * w.sh() - w.ph() + (long) ki * w.dh();
+                    if (iy < 0 || iy >= h || hi <= lo) {
+                        continue;
+                    }
+                    long from = row + ((long) oy * w.ow() + lo) * es;
+                    long to = dst + (iy * wd + (long) lo * w.sw() + off) * es;
+                    if (f32) {
+                        addF32(from, to, hi - lo, w.sw());
+                    } else {
+                        addF64(from, to, hi - lo, w.sw());
+                    }
+                }
+            }
+        }
+    }
+
+    private static void addF32(long from, long to, int count, int stride) {
+        for (int i = 0; i < count; i++) {
+            long t = to + 4L * i * stride;
+            Unsafe.putFloat(t, Unsafe.getFloat(t) + Unsafe.getFloat(from + 4L * i));
+        }
+    }
+
+    private static void addF64(long from, long to, int count, int stride) {
+        for (int i = 0; i < count; i++) {
+            long t = to + 8L * i * stride;
+            Unsafe.putDouble(t, Unsafe.getDouble(t) + Unsafe.getDouble(from + 8L * i));
+        }
+    }
+
+    // ---------------------------------------------------------------- pooling (see CpuPool)
+
+    @Override
+    public void maxPool2d(Tensor in, Window2d w, Tensor out, Tensor indices) {
+        pool.maxPool2d(in, w, out, indices);
+    }
+
+    @Override
+    public void maxPool2dBackward(Tensor grad, Tensor indices, Tensor gradIn) {
+        pool.maxPool2dBackward(grad, indices, gradIn);
+    }
+
+    @Override
+    public void avgPool2d(Tensor in, Window2d w, boolean countIncludePad, Tensor out) {
+        pool.avgPool2d(in, w, countIncludePad, out);
+    }
+
+    @Override
+    public void avgPool2dBackward(Tensor grad, Window2d w, boolean countIncludePad, Tensor gradIn) {
+        pool.avgPool2dBackward(grad, w, countIncludePad, gradIn);
+    }
+
+    @Override
+    public void adaptiveAvgPool2d(Tensor in, Tensor out) {
+        pool.adaptiveAvgPool2d(in, out);
+    }
+
+    @Override
+    public void adaptiveAvgPool2dBackward(Tensor grad, Tensor gradIn) {
+        pool.adaptiveAvgPool2dBackward(grad, gradIn);
+    }
+}

@@ -1,0 +1,239 @@
+package dev.kiln.backend.cpu;
+
+import dev.kiln.backend.Window2d;
+import dev.kiln.memory.Unsafe;
+import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Tensor;
+
+/**
+ * Pooling kernels over contiguous {@code [N, C, H, W]} float32/float64 images, parallel over the {@code N*C}
+ * planes (every plane of the output, and of a gradient, is written by one thread only). Window arithmetic
+ * follows PyTorch's CPU kernels ({@code aten/src/ATen/native/cpu/MaxPoolKernel.cpp}, {@code AvgPoolKernel.cpp},
+ * {@code AdaptiveAvgPoolKernel.cpp}) so edge windows and divisors agree exactly.
+ */
+final class CpuPool {
+
+    /** Per-plane body: {@code p} is the plane index in {@code [0, N*C)}. */
+    @FunctionalInterface
+    private interface PlaneBody {
+        void run(long p);
+    }
+
+    private static void forPlanes(Tensor in, long costPerPlane, PlaneBody body) {
+        long planes = in.size(0) * in.size(1);
+        Parallel.forRange(planes, costPerPlane, (lo, hi) -> {
+            for (long p = lo; p < hi; p++) {
+                body.run(p);
+            }
+        });
+    }
+
+    private static double load(boolean f32, long addr) {
+        return f32 ? Unsafe.getFloat(addr) : Unsafe.getDouble(addr);
+    }
+
+    private static void store(boolean f32, long addr, double v) {
+        if (f32) {
+            Unsafe.putFloat(addr, (float) v);
+        } else {
+            Unsafe.putDouble(addr, v);
+        }
+    }
+
+    // ---------------------------------------------------------------- max
+
+    void maxPool2d(Tensor in, Window2d w, Tensor out, Tensor indices) {
+        boolean f32 = in.dtype() == DType.FLOAT32;
+        int es = in.dtype().byteSize();
+        int h = (int) in.size(2);
+        int wd = (int) in.size(3);
+        long inBase = in.dataAddress();
+        long outBase = out.dataAddress();
+        long idxBase = indices.dataAddress();
+        long l = w.outPlane();
+        forPlanes(in, l * w.taps(), p -> {
+            long src = inBase + p * h * wd * es;
+            for (int oy = 0; oy < w.oh(); oy++) {
+                int hs = oy * w.sh() - w.ph();
+                int he = Math.min(hs + (w.kh() - 1) * w.dh() + 1, h);
+                while (hs < 0) {
+                    hs += w.dh();
+                }
+                for (int ox = 0; ox < w.ow(); ox++) {
+                    int ws = ox * w.sw() - w.pw();
+                    int we = Math.min(ws + (w.kw() - 1) * w.dw() + 1, wd);
+                    while (ws < 0) {
+                        ws += w.dw();
+                    }
+                    double max = Double.NEGATIVE_INFINITY;
+                    long arg = (long) hs * wd + ws;
+                    for (int iy = hs; iy < he; iy += w.dh()) {
+                        for (int ix = ws; ix < we; ix += w.dw()) {
+                            long i = (long) iy * wd + ix;
+                            double v = load(f32, src + i * es);
+                            if (v > max || Double.isNaN(v)) { // NOTE: like PyTorch, NaN wins (and the last NaN)
+                                max = v;
+                                arg = i;
+                            }
+                        }
+                    }
+                    long o = p * l + (long) oy * w.ow() + ox;
+                    store(f32, outBase + o * es, max);
+                    Unsafe.putLong(idxBase + o * 8, arg);
+                }
+            }
+        });
+    }
+
+    void maxPool2dBackward(Tensor grad, Tensor indices, Tensor gradIn) {
+        boolean f32 = grad.dtype() == DType.FLOAT32;
+        int es = grad.dtype().byteSize();
+        long plane = gradIn.size(2) * gradIn.size(3);
+        long l = grad.size(2) * grad.size(3);
+        long gBase = grad.dataAddress();
+        long idxBase = indices.dataAddress();
+        long inBase = gradIn.dataAddress();
+        forPlanes(gradIn, l + plane, p -> {
+            long dst = inBase + p * plane * es;
+            Unsafe.setMemory(dst, plane * es, (byte) 0);
+            for (long o = p * l; o < (p + 1) * l; o++) {
+                long at = dst + Unsafe.getLong(idxBase + o * 8) * es;
+                store(f32, at, load(f32, at) + load(f32, gBase + o * es));
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- average
+
+    /** {@code [hs, he, ws, we, divisor]} of one output's window, clipped to the input. */
+    private static int[] avgWindow(Window2d w, int oy, int ox, int h, int wd, boolean countIncludePad) {
+        int hs = oy * w.sh() - w.ph();
+        int ws = ox * w.sw() - w.pw();
+        int he = Math.min(hs + w.kh(), h + w.ph());
+        int we = Math.min(ws + w.kw(), wd + w.pw());
+        int padded = (he - hs) * (we - ws);
+        hs = Math.max(hs, 0);
+        ws = Math.max(ws, 0);
+        he = Math.min(he, h);
+        we = Math.min(we, wd);
+        int divisor = countIncludePad ? padded : (he - hs) * (we - ws);
+        return new int[] {hs, he, ws, we, divisor};
+    }
+
+    void avgPool2d(Tensor in, Window2d w, boolean countIncludePad, Tensor out) {
+        boolean f32 = in.dtype() == DType.FLOAT32;
+        int es = in.dtype().byteSize();
+        int h = (int) in.size(2);
+        int wd = (int) in.size(3);
+        long inBase = in.dataAddress();
+        long outBase = out.dataAddress();
+        long l = w.outPlane();
+        forPlanes(in, l * w.taps(), p -> {
+            long src = inBase + p * h * wd * es;
+            for (int oy = 0; oy < w.oh(); oy++) {
+                for (int ox = 0; ox < w.ow(); ox++) {
+                    int[] win = avgWindow(w, oy, ox, h, wd, countIncludePad);
+                    double sum = 0;
+                    for (int iy = win[0]; iy < win[1]; iy++) {
+                        for (int ix = win[2]; ix < win[3]; ix++) {
+                            sum += load(f32, src + ((long) iy * wd + ix) * es);
+                        }
+                    }
+                    boolean empty = win[0] >= win[1] || win[2] >= win[3];
+                    store(f32, outBase + (p * l + (long) oy * w.ow() + ox) * es, empty ? 0 : sum / win[4]);
+                }
+            }
+        });
+    }
+
+    void avgPool2dBackward(Tensor grad, Window2d w, boolean countIncludePad, Tensor gradIn) {
+        boolean f32 = grad.dtype() == DType.FLOAT32;
+        int es = grad.dtype().byteSize();
+        int h = (int) gradIn.size(2);
+        int wd = (int) gradIn.size(3);
+        long gBase = grad.dataAddress();
+        long inBase = gradIn.dataAddress();
+        long l = w.outPlane();
+        forPlanes(gradIn, l * w.taps(), p -> {
+            long dst = inBase + p * h * wd * es;
+            Unsafe.setMemory(dst, (long) h * wd * es, (byte) 0);
+            for (int oy = 0; oy < w.oh(); oy++) {
+                for (int ox = 0; ox < w.ow(); ox++) {
+                    int[] win = avgWindow(w, oy, ox, h, wd, countIncludePad);
+                    if (win[0] >= win[1] || win[2] >= win[3]) {
+                        continue;
+                    }
+                    double g = load(f32, gBase + (p * l + (long) oy * w.ow() + ox) * es) / win[4];
+                    for (int iy = win[0]; iy < win[1]; iy++) {
+                        for (int ix = win[2]; ix < win[3]; ix++) {
+                            long at = dst + ((long) iy * wd + ix) * es;
+                            store(f32, at, load(f32, at) + g);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- adaptive average
+
+    private static int start(int o, int in, int out) {
+        return (int) ((long) o * in / out);
+    }
+
+    private static int end(int o, int in, int out) {
+        return (int) (((long) (o + 1) * in + out - 1) / out);
+    }
+
+    void adaptiveAvgPool2d(Tensor in, Tensor out) {
+        adaptive(in, out, false);
+    }
+
+    void adaptiveAvgPool2dBackward(Tensor grad, Tensor gradIn) {
+        adaptive(gradIn, grad, true);
+    }
+
+    /** Forward ({@code backward = false}: image to pooled) or its adjoint (pooled gradient spread over windows). */
+    private static void adaptive(Tensor image, Tensor pooled, boolean backward) {
+        boolean f32 = image.dtype() == DType.FLOAT32;
+        int es = image.dtype().byteSize();
+        int h = (int) image.size(2);
+        int wd = (int) image.size(3);
+        int oh = (int) pooled.size(2);
+        int ow = (int) pooled.size(3);
+        long imgBase = image.dataAddress();
+        long poolBase = pooled.dataAddress();
+        forPlanes(image, (long) h * wd + (long) oh * ow, p -> {
+            long img = imgBase + p * h * wd * es;
+            long pool = poolBase + p * oh * ow * es;
+            if (backward) {
+                Unsafe.setMemory(img, (long) h * wd * es, (byte) 0);
+            }
+            for (int oy = 0; oy < oh; oy++) {
+                int hs = start(oy, h, oh);
+                int he = end(oy, h, oh);
+                for (int ox = 0; ox < ow; ox++) {
+                    int ws = start(ox, wd, ow);
+                    int we = end(ox, wd, ow);
+                    int count = (he - hs) * (we - ws);
+                    long at = pool + ((long) oy * ow + ox) * es;
+                    double g = backward ? load(f32, at) / count : 0;
+                    double sum = 0;
+                    for (int iy = hs; iy < he; iy++) {
+                        for (int ix = ws; ix < we; ix++) {
+                            long a = img + ((long) iy * wd + ix) * es;
+                            if (backward) {
+                                store(f32, a, load(f32, a) + g);
+                            } else {
+                                sum += load(f32, a);
+                            }
+                        }
+                    }
+                    if (!backward) {
+                        store(f32, at, sum / count);
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,197 @@
+package dev.kiln.ops;
+
+import static dev.kiln.autograd.Graph.inputs;
+import static dev.kiln.autograd.Graph.saved;
+import static dev.kiln.ops.ConvArgs.expand;
+import static dev.kiln.ops.ConvArgs.toInt;
+
+import dev.kiln.autograd.Autograd;
+import dev.kiln.autograd.Graph;
+import dev.kiln.backend.Window2d;
+import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Shapes;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.ValuesIndices;
+
+/**
+ * 2-d pooling with PyTorch's arguments, output sizes and messages: {@code max_pool2d} (dilation, ceil_mode, saved
+ * argmax), {@code avg_pool2d} (ceil_mode, count_include_pad) and {@code adaptive_avg_pool2d}. Inputs are
+ * {@code [N, C, H, W]} or unbatched {@code [C, H, W]}. Each gradient is a backend kernel declared next to its
+ * forward: max pooling routes each output gradient to its argmax, average pooling spreads it evenly over the
+ * window. NOTE: those backward kernels are not themselves recorded, so pooling supports first-order gradients
+ * only.
+ */
+public final class Pooling {
+    private Pooling() {
+    }
+
+    /**
+     * {@code out[n, c, i, j] = max} over the window at {@code (i*s - p, j*s - p)} with dilation {@code d};
+     * {@code stride} empty means {@code stride = kernel}. Output size {@code floor_or_ceil((H + 2p - d(k-1) - 1)/s) + 1}
+     * (a ceil-mode window must start inside the input or its left padding).
+     */
+    public static Tensor maxPool2d(Tensor input, long[] kernel, long[] stride, long[] padding, long[] dilation,
+                                   boolean ceilMode) {
+        return maxPool2dWithIndices(input, kernel, stride, padding, dilation, ceilMode).values();
+    }
+
+    /** {@link #maxPool2d} plus the argmax of each window as a flat index {@code iy * W + ix} into its input plane. */
+    public static ValuesIndices maxPool2dWithIndices(Tensor input, long[] kernel, long[] stride, long[] padding,
+                                                     long[] dilation, boolean ceilMode) {
+        String op = "max_pool2d";
+        checkInput(input, op);
+        Tensor x = batched(input);
+        Window2d w = window(x, kernel, stride, padding, dilation, ceilMode, op);
+        Tensor out = Tensor.empty(x.dtype(), x.size(0), x.size(1), w.oh(), w.ow());
+        Tensor indices = Tensor.empty(DType.INT64, out.shape());
+        try (var g = Autograd.noGrad()) {
+            Tensor xc = Views.contiguous(x);
+            Kernels.backend(x).conv().maxPool2d(xc, w, out, indices);
+            Kernels.release(xc, x);
+        }
+        long[] inShape = x.shape();
+        Graph.record(out, "MaxPool2DWithIndicesBackward0", inputs(x), saved(indices), c -> {
+            Tensor gradIn = Tensor.empty(c.grad().dtype(), inShape);
+            try (var g = Autograd.noGrad()) {
+                Tensor gc = Views.contiguous(c.grad());
+                Kernels.backend(gc).conv().maxPool2dBackward(gc, c.saved(0), gradIn);
+                Kernels.release(gc, c.grad());
+            }
+            return new Tensor[] {gradIn};
+        });
+        return new ValuesIndices(unbatched(out, input), input.dim() == 3 ? Views.squeeze(indices, 0) : indices);
+    }
+
+    /**
+     * Mean over each {@code kernel} window; the divisor counts padding cells when {@code countIncludePad} (but
+     * never the cells a ceil-mode window hangs past the padding), else only the input cells it covers.
+     */
+    public static Tensor avgPool2d(Tensor input, long[] kernel, long[] stride, long[] padding, boolean ceilMode,
+                                   boolean countIncludePad) {
+        String op = "avg_pool2d";
+        checkInput(input, op);
+        Tensor x = batched(input);
+        Window2d w = window(x, kernel, stride, padding, new long[] {1}, ceilMode, op);
+        Tensor out = Tensor.empty(x.dtype(), x.size(0), x.size(1), w.oh(), w.ow());
+        try (var g = Autograd.noGrad()) {
+            Tensor xc = Views.contiguous(x);
+            Kernels.backend(x).conv().avgPool2d(xc, w, countIncludePad, out);
+            Kernels.release(xc, x);
+        }
+        long[] inShape = x.shape();
+        Graph.record(out, "AvgPool2DBackward0", inputs(x), Graph.NONE, c -> {
+            Tensor gradIn = Tensor.empty(c.grad().dtype(), inShape);
+            try (var g = Autograd.noGrad()) {
+                Tensor gc = Views.contiguous(c.grad());
+                Kernels.backend(gc).conv().avgPool2dBackward(gc, w, countIncludePad, gradIn);
+                Kernels.release(gc, c.grad());
+            }
+            return new Tensor[] {gradIn};
+        });
+        return unbatched(out, input);
+    }
+
+    /**
+     * Averages {@code input} down to {@code outputSize} (1 or 2 values): output cell {@code i} covers input rows
+     * {@code [floor(i*H/oh), ceil((i+1)*H/oh))}, likewise for columns.
+     */
+    public static Tensor adaptiveAvgPool2d(Tensor input, long[] outputSize) {
+        if (input.dim() != 3 && input.dim() != 4) {
+            throw new IllegalArgumentException("adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
+                    + Shapes.str(input.shape()));
+        }
+        for (int d = input.dim() - 3; d < input.dim(); d++) {
+            if (input.size(d) == 0) {
+                throw new IllegalArgumentException("adaptive_avg_pool2d(): Expected input to have non-zero size for "
+                        + "non-batch dimensions, but input has sizes " + Shapes.str(input.shape()) + " with dimension "
+                        + d + " being empty");
+            }
+        }
+        if (outputSize.length != 1 && outputSize.length != 2) {
+            throw new IllegalArgumentException("adaptive_avg_pool2d: output_size must be 2");
+        }
+        long[] size = expand(outputSize, 2, "output_size", "adaptive_avg_pool2d");
+        ConvArgs.checkNonNegative(size, "adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0"
+                + " but received " + ConvArgs.tuple(size));
+        Im2Col.checkFloating(input, "adaptive_avg_pool2d");
+        Tensor x = batched(input);
+        Tensor out = Tensor.empty(x.dtype(), x.size(0), x.size(1), size[0], size[1]);
+        try (var g = Autograd.noGrad()) {
+            Tensor xc = Views.contiguous(x);
+            Kernels.backend(x).conv().adaptiveAvgPool2d(xc, out);
+            Kernels.release(xc, x);
+        }
+        long[] inShape = x.shape();
+        Graph.record(out, "AdaptiveAvgPool2DBackward0", inputs(x), Graph.NONE, c -> {
+            Tensor gradIn = Tensor.empty(c.grad().dtype(), inShape);
+            try (var g = Autograd.noGrad()) {
+                Tensor gc = Views.contiguous(c.grad());
+                Kernels.backend(gc).conv().adaptiveAvgPool2dBackward(gc, gradIn);
+                Kernels.release(gc, c.grad());
+            }
+            return new Tensor[] {gradIn};
+        });
+        return unbatched(out, input);
+    }
+
+    // ---------------------------------------------------------------- geometry and checks
+
+    private static Tensor batched(Tensor input) {
+        return input.dim() == 3 ? Views.unsqueeze(input, 0) : input;
+    }
+
+    private static Tensor unbatched(Tensor out, Tensor input) {
+        return input.dim() == 3 ? Views.squeeze(out, 0) : out;
+    }
+
+    private static void checkInput(Tensor input, String op) {
+        if (input.dim() != 3 && input.dim() != 4) {
+            throw new IllegalArgumentException("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size "
+                    + "for input, but got:" + Shapes.str(input.shape()));
+        }
+        Im2Col.checkFloating(input, op);
+    }
+
+    private static Window2d window(Tensor x, long[] kernel, long[] stride, long[] padding, long[] dilation,
+                                   boolean ceilMode, String op) {
+        long[] k = expand(kernel, 2, "kernel_size", op);
+        long[] s = stride.length == 0 ? k.clone() : expand(stride, 2, "stride", op);
+        long[] p = expand(padding, 2, "padding", op);
+        long[] d = expand(dilation, 2, "dilation", op);
+        if (k[0] <= 0 || k[1] <= 0) {
+            throw new IllegalArgumentException("kernel size should be greater than zero, but got kH: " + k[0] + " kW: "
+                    + k[1]);
+        }
+        if (s[0] <= 0 || s[1] <= 0) {
+            throw new IllegalArgumentException("stride should be greater than zero, but got dH: " + s[0] + " dW: " + s[1]);
+        }
+        if (d[0] <= 0 || d[1] <= 0) {
+            throw new IllegalArgumentException("dilation should be greater than zero, but got dilationH: " + d[0]
+                    + " dilationW: " + d[1]);
+        }
+        ConvArgs.checkNonNegative(p, "pad must be non-negative, but got pad: " + p[0]);
+        long h = x.size(2);
+        long wd = x.size(3);
+        long oh = outputSize(h, k[0], p[0], s[0], d[0], ceilMode);
+        long ow = outputSize(wd, k[1], p[1], s[1], d[1], ceilMode);
+        if (oh < 1 || ow < 1) {
+            throw new IllegalArgumentException("Given input size: (" + x.size(1) + "x" + h + "x" + wd + "). Calculated "
+                    + "output size: (" + x.size(1) + "x" + oh + "x" + ow + "). Output size is too small");
+        }
+        return new Window2d(toInt(k[0]), toInt(k[1]), toInt(s[0]), toInt(s[1]), toInt(p[0]), toInt(p[1]),
+                toInt(d[0]), toInt(d[1]), toInt(oh), toInt(ow));
+    }
+
+    /** PyTorch's {@code pooling_output_shape}, including its pad limit and the ceil-mode last-window rule. */
+    private static long outputSize(long in, long k, long pad, long stride, long dilation, boolean ceilMode) {
+        if (pad > ((k - 1) * dilation + 1) / 2) {
+            throw new IllegalArgumentException("pad should be at most half of effective kernel size, but got pad=" + pad
+                    + ", kernel_size=" + k + " and dilation=" + dilation);
+        }
+        long out = Math.floorDiv(in + 2 * pad - dilation * (k - 1) - 1 + (ceilMode ? stride - 1 : 0), stride) + 1;
+        if (ceilMode && (out - 1) * stride >= in + pad) {
+            out--;
+        }
+        return out;
+    }
+}
