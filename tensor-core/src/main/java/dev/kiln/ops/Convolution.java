@@ -97,12 +97,17 @@ public final class Convolution {
         Tensor cols = Im2Col.unfold(x, win);
         Tensor y;
         if (groups == 1) {
-            y = Linalg.matmul(Views.reshape(w, new long[] {o, rows}), cols);
+            // One GEMM over the whole batch, [O, rows] x [rows, N*P], instead of N small ones: small GEMMs leave
+            // OpenBLAS's threads idle-spinning, which costs orders of magnitude on a busy 2-core machine.
+            long p = win.outPlane();
+            Tensor colsAll = Views.reshape(Views.permute(cols, new long[] {1, 0, 2}), new long[] {rows, n * p});
+            Tensor yAll = Linalg.matmul(Views.reshape(w, new long[] {o, rows}), colsAll);
+            y = Views.permute(Views.view(yAll, new long[] {o, n, p}), new long[] {1, 0, 2});
         } else {
             Tensor wg = Views.reshape(w, new long[] {groups, o / groups, rows});
             y = Linalg.matmul(wg, Views.view(cols, new long[] {n, groups, rows, win.outPlane()}));
         }
-        return Views.view(y, new long[] {n, o, win.oh(), win.ow()});
+        return Views.reshape(y, new long[] {n, o, win.oh(), win.ow()});
     }
 
     private static Window2d window(long kh, long kw, long sh, long sw, long ph, long pw, long phAfter, long pwAfter,
