@@ -27,11 +27,11 @@ import java.util.stream.Stream;
  * {@code examples/mnist/main.py} with an MLP): {@code model.train()}, {@code zero_grad}, forward, loss,
  * {@code backward}, {@code step}; then {@code model.eval()} under {@code no_grad} for test accuracy. Inputs are
  * normalized with MNIST's mean/std (0.1307, 0.3081) like {@code transforms.Normalize}. One {@link TensorScope}
- * per step frees the step's intermediates. Prints a line per epoch and writes the loss/accuracy curve as a PNG.
+ * per step frees the step's intermediates. Adam (lr 1e-3) with PyTorch's {@code StepLR(step_size=1, gamma=0.7)}. Prints a line per epoch and writes the loss/accuracy curve as a PNG.
  *
  * <p>Get the data ({@code examples/scripts/fetch-mnist.sh} puts the IDX files in {@code data/mnist/}), then:
  * <pre>
- * MnistMlp [--data DIR] [--epochs N] [--lr LR] [--batch-size B] [--plot FILE.png]
+ * MnistMlp [--data DIR] [--epochs N] [--lr LR] [--gamma G] [--batch-size B] [--plot FILE.png] [--seed S]
  * </pre>
  */
 public final class MnistMlp {
@@ -88,6 +88,10 @@ public final class MnistMlp {
                 double acc = evaluate(model, testLoader);
                 accX.add((double) epoch);
                 accY.add(acc * 100);
+                // StepLR(step_size=1, gamma): lr *= gamma after every epoch, as PyTorch's MNIST example does.
+                for (var group : optimizer.paramGroups()) {
+                    group.set("lr", group.getDouble("lr") * a.gamma);
+                }
                 System.out.printf(Locale.ROOT, "epoch %d  train loss %.4f  test accuracy %.2f%%  %.0f samples/s  "
                         + "(%.1f s)%n", epoch, lossSum / seen, acc * 100, seen / trainSeconds, trainSeconds);
             }
@@ -149,11 +153,12 @@ public final class MnistMlp {
     }
 
     /** Command-line options; a bare argument is the data directory. */
-    record Args(Path data, int epochs, double lr, int batchSize, Path plot, long seed) {
+    record Args(Path data, int epochs, double lr, double gamma, int batchSize, Path plot, long seed) {
         static Args parse(String[] args) {
             Path data = Path.of("data/mnist");
             int epochs = 5;
             double lr = 1e-3;
+            double gamma = 0.7;
             int batchSize = 128;
             Path plot = Path.of("mnist-mlp.png");
             long seed = 1;
@@ -162,19 +167,20 @@ public final class MnistMlp {
                     case "--data" -> data = Path.of(value(args, ++i));
                     case "--epochs" -> epochs = Integer.parseInt(value(args, ++i));
                     case "--lr" -> lr = Double.parseDouble(value(args, ++i));
+                    case "--gamma" -> gamma = Double.parseDouble(value(args, ++i));
                     case "--batch-size" -> batchSize = Integer.parseInt(value(args, ++i));
                     case "--plot" -> plot = Path.of(value(args, ++i));
                     case "--seed" -> seed = Long.parseLong(value(args, ++i));
                     default -> {
                         if (args[i].startsWith("--")) {
                             throw new IllegalArgumentException("unknown option " + args[i] + "; expected --data DIR, "
-                                    + "--epochs N, --lr LR, --batch-size B, --plot FILE.png, --seed S");
+                                    + "--epochs N, --lr LR, --gamma G, --batch-size B, --plot FILE.png, --seed S");
                         }
                         data = Path.of(args[i]);
                     }
                 }
             }
-            return new Args(data, epochs, lr, batchSize, plot, seed);
+            return new Args(data, epochs, lr, gamma, batchSize, plot, seed);
         }
 
         private static String value(String[] args, int i) {
