@@ -1,5 +1,7 @@
 package dev.kiln.optim;
 
+import dev.kiln.backend.Backend;
+import dev.kiln.backend.PointwiseKernels;
 import dev.kiln.tensor.Tensor;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -82,27 +84,39 @@ public class Adam extends Optimizer {
         double weightDecay = group.getDouble("weight_decay");
         double step = s.number("step", 0) + 1;
         s.putNumber("step", step);
-        Tensor g = group.getBoolean("maximize") ? grad.neg() : grad;
-        if (weightDecay != 0) {
-            if (decoupledWeightDecay()) {
-                p.mul_(1 - lr * weightDecay);
-            } else {
-                g = g.add(p.mul(weightDecay));
-            }
-        }
         Tensor m = stateTensor(s, "exp_avg", p);
         Tensor v = stateTensor(s, "exp_avg_sq", p);
-        m.mul_(beta1).add_(g.mul(1 - beta1));
-        v.mul_(beta2).add_(g.mul(g).mul(1 - beta2));
-        Tensor second = v;
-        if (group.getBoolean("amsgrad")) {
-            second = stateTensor(s, "max_exp_avg_sq", p);
-            second.copy_(second.maximum(v));
-        }
+        Tensor vMax = group.getBoolean("amsgrad") ? stateTensor(s, "max_exp_avg_sq", p) : null;
         double biasCorrection1 = 1 - Math.pow(beta1, step);
         double biasCorrection2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
-        Tensor denom = second.sqrt().div(biasCorrection2Sqrt).add(group.getDouble("eps"));
-        p.sub_(m.div(denom).mul(lr / biasCorrection1));
+        var h = new PointwiseKernels.AdamHyper(lr, beta1, beta2, group.getDouble("eps"), weightDecay,
+                decoupledWeightDecay(), group.getBoolean("maximize"), biasCorrection1, biasCorrection2Sqrt);
+        // One fused pass over p, grad and the state where the backend has it; the same math composed otherwise.
+        if (!Backend.of(p.device()).pointwise().adamStep(p, grad, m, v, vMax, h)) {
+            composedUpdate(p, grad, m, v, vMax, h);
+        }
+    }
+
+    /** The update rule of the class javadoc written with tensor ops (the reference the fused kernels match). */
+    static void composedUpdate(Tensor p, Tensor grad, Tensor m, Tensor v, Tensor vMax,
+                               PointwiseKernels.AdamHyper h) {
+        Tensor g = h.maximize() ? grad.neg() : grad;
+        if (h.weightDecay() != 0) {
+            if (h.decoupled()) {
+                p.mul_(1 - h.lr() * h.weightDecay());
+            } else {
+                g = g.add(p.mul(h.weightDecay()));
+            }
+        }
+        m.mul_(h.beta1()).add_(g.mul(1 - h.beta1()));
+        v.mul_(h.beta2()).add_(g.mul(g).mul(1 - h.beta2()));
+        Tensor second = v;
+        if (vMax != null) {
+            second = vMax;
+            second.copy_(second.maximum(v));
+        }
+        Tensor denom = second.sqrt().div(h.biasCorrection2Sqrt()).add(h.eps());
+        p.sub_(m.div(denom).mul(h.lr() / h.biasCorrection1()));
     }
 
     /** The named state tensor, created as zeros shaped like {@code p} on first use. */

@@ -1,5 +1,7 @@
 package dev.kiln.optim;
 
+import dev.kiln.backend.Backend;
+import dev.kiln.backend.PointwiseKernels;
 import dev.kiln.tensor.Tensor;
 import java.util.Collection;
 import java.util.List;
@@ -59,24 +61,43 @@ public class SGD extends Optimizer {
 
     @Override
     protected void update(Tensor p, Tensor grad, ParamGroup group, ParamState s) {
-        double lr = group.getDouble("lr");
         double momentum = group.getDouble("momentum");
-        double dampening = group.getDouble("dampening");
-        double weightDecay = group.getDouble("weight_decay");
-        Tensor g = group.getBoolean("maximize") ? grad.neg() : grad;
-        if (weightDecay != 0) {
-            g = g.add(p.mul(weightDecay));
+        Tensor buf = s.tensor("momentum_buffer");
+        boolean init = momentum != 0 && buf == null;
+        var h = new PointwiseKernels.SgdHyper(group.getDouble("lr"), momentum, group.getDouble("dampening"),
+                group.getDouble("weight_decay"), group.getBoolean("nesterov"), group.getBoolean("maximize"), init);
+        if (init) {
+            buf = Tensor.emptyLike(p);
         }
-        if (momentum != 0) {
+        // One fused pass over p, grad and the buffer where the backend has it; the same math composed otherwise.
+        if (Backend.of(p.device()).pointwise().sgdStep(p, grad, momentum != 0 ? buf : null, h)) {
+            if (init) {
+                s.putTensor("momentum_buffer", buf);
+            }
+            return;
+        }
+        if (init) {
+            buf.close();
+        }
+        composedUpdate(p, grad, s, h);
+    }
+
+    /** The update rule of the class javadoc written with tensor ops (the reference the fused kernel matches). */
+    static void composedUpdate(Tensor p, Tensor grad, ParamState s, PointwiseKernels.SgdHyper h) {
+        Tensor g = h.maximize() ? grad.neg() : grad;
+        if (h.weightDecay() != 0) {
+            g = g.add(p.mul(h.weightDecay()));
+        }
+        if (h.momentum() != 0) {
             Tensor buf = s.tensor("momentum_buffer");
             if (buf == null) {
                 buf = g.clone();
                 s.putTensor("momentum_buffer", buf);
             } else {
-                buf.mul_(momentum).add_(g.mul(1 - dampening));
+                buf.mul_(h.momentum()).add_(g.mul(1 - h.dampening()));
             }
-            g = group.getBoolean("nesterov") ? g.add(buf.mul(momentum)) : buf;
+            g = h.nesterov() ? g.add(buf.mul(h.momentum())) : buf;
         }
-        p.sub_(g.mul(lr));
+        p.sub_(g.mul(h.lr()));
     }
 }

@@ -252,4 +252,14 @@ final class CpuPointwise implements PointwiseKernels {
             }
         }, dst);
     }
+
+    @Override
+    public boolean adamStep(Tensor p, Tensor grad, Tensor m, Tensor v, Tensor vMax, AdamHyper h) {
+        return CpuOptimKernels.adam(p, grad, m, v, vMax, h);
+    }
+
+    @Override
+    public boolean sgdStep(Tensor p, Tensor grad, Tensor buf, SgdHyper h) {
+        return CpuOptimKernels.sgd(p, grad, buf, h);
+    }
 }

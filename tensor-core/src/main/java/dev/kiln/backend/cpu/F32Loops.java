@@ -33,6 +33,12 @@ final class F32Loops {
             denseBinary(op, n, pa, pb, po);
             return;
         }
+        // A broadcast scalar (stride 0: p.mul(lr), x.add(eps), the optimizers' constants) on either side of a
+        // dense row; without this it took the one-element-at-a-time strided loop below.
+        if (so == 4 && (sa == 4 && sb == 0 || sa == 0 && sb == 4)) {
+            denseScalar(op, n, sa == 0 ? pb : pa, Unsafe.getFloat(sa == 0 ? pa : pb), sa == 0, po);
+            return;
+        }
         switch (op) {
             case ADD -> {
                 for (long i = 0; i < n; i++, pa += sa, pb += sb, po += so) {
@@ -92,6 +98,52 @@ final class F32Loops {
                 default -> throw new IllegalArgumentException("no float32 loop for " + op);
             }
             Unsafe.copyFromArray(z, 0, po + 4 * s, m); // after the loads: out may alias a or b (in-place ops)
+        }
+    }
+
+    /** {@code out = x op c} (or {@code c op x} when {@code scalarLeft}) over a dense row, tile by tile. */
+    private static void denseScalar(BinaryOp op, long n, long px, float c, boolean scalarLeft, long po) {
+        float[] x = TILES.get()[0];
+        for (long s = 0; s < n; s += TILE) {
+            int m = (int) Math.min(TILE, n - s);
+            Unsafe.copyToArray(px + 4 * s, x, 0, m);
+            switch (op) {
+                case ADD -> {
+                    for (int i = 0; i < m; i++) {
+                        x[i] = x[i] + c;
+                    }
+                }
+                case SUB -> {
+                    if (scalarLeft) {
+                        for (int i = 0; i < m; i++) {
+                            x[i] = c - x[i];
+                        }
+                    } else {
+                        for (int i = 0; i < m; i++) {
+                            x[i] = x[i] - c;
+                        }
+                    }
+                }
+                case MUL -> {
+                    for (int i = 0; i < m; i++) {
+                        x[i] = x[i] * c;
+                    }
+                }
+                case DIV -> {
+                    // NOTE: a true division, not a multiply by 1/c, so results match the strided loop bit for bit.
+                    if (scalarLeft) {
+                        for (int i = 0; i < m; i++) {
+                            x[i] = c / x[i];
+                        }
+                    } else {
+                        for (int i = 0; i < m; i++) {
+                            x[i] = x[i] / c;
+                        }
+                    }
+                }
+                default -> throw new IllegalArgumentException("no float32 loop for " + op);
+            }
+            Unsafe.copyFromArray(x, 0, po + 4 * s, m);
         }
     }
 
