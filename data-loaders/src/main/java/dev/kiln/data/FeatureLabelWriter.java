@@ -38,11 +38,17 @@ public final class FeatureLabelWriter implements AutoCloseable {
 
     /** Snappy-compressed with row groups of about {@code rowGroupBytes} (Spark's default is 128 MiB). */
     public FeatureLabelWriter(String path, long rowGroupBytes) throws IOException {
+        this(path, rowGroupBytes, Integer.MAX_VALUE);
+    }
+
+    /** Also caps row groups at {@code rowGroupRows} rows (small row groups for sharding and tests). */
+    public FeatureLabelWriter(String path, long rowGroupBytes, int rowGroupRows) throws IOException {
         Configuration conf = ParquetFiles.localConfiguration();
         this.writer = new Builder(HadoopOutputFile.fromPath(new Path(path), conf))
                 .withConf(conf)
                 .withCompressionCodec(CompressionCodecName.SNAPPY)
                 .withRowGroupSize(rowGroupBytes)
+                .withRowGroupRowCountLimit(rowGroupRows)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
                 .build();
     }
