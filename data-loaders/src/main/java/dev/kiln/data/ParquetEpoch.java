@@ -38,6 +38,9 @@ final class ParquetEpoch implements Iterator<Batch>, AutoCloseable {
     private long pos;
     private long delivered;
     private boolean closed;
+    /** Set by close(): reads not yet started return at once (a cancelled FutureTask that is already running would
+     *  still finish and its buffers would have no owner, so close() waits for every read instead of cancelling). */
+    private volatile boolean stopping;
 
     ParquetEpoch(ParquetDataset ds, int epoch) {
         this.ds = ds;
@@ -62,7 +65,7 @@ final class ParquetEpoch implements Iterator<Batch>, AutoCloseable {
     private void fill() {
         while (!todo.isEmpty() && inFlight.size() < o.numThreads + 1) {
             ParquetDataset.Unit u = todo.poll();
-            inFlight.add(pool.submit(() -> reader.read(u, o.skipBadFiles)));
+            inFlight.add(pool.submit(() -> stopping ? null : reader.read(u, o.skipBadFiles)));
         }
     }
 
@@ -227,27 +230,26 @@ final class ParquetEpoch implements Iterator<Batch>, AutoCloseable {
         pos = 0;
     }
 
-    /** Stops reading: not-started reads are cancelled, running ones awaited and their buffers freed. */
+    /** Stops reading: not-started reads are skipped, running ones awaited and their buffers freed. */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
+        stopping = true;
         closeGroup();
         todo.clear();
         for (Future<VectorSchemaRoot> f : inFlight) {
-            if (!f.cancel(false)) {
-                try {
-                    VectorSchemaRoot r = f.get();
-                    if (r != null) {
-                        r.close();
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } catch (ExecutionException e) {
-                    LOG.log(System.Logger.Level.DEBUG, "read failed after the epoch was closed", e.getCause());
+            try {
+                VectorSchemaRoot r = f.get();
+                if (r != null) {
+                    r.close();
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException e) {
+                LOG.log(System.Logger.Level.DEBUG, "read failed after the epoch was closed", e.getCause());
             }
         }
         inFlight.clear();

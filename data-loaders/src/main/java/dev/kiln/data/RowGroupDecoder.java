@@ -174,6 +174,17 @@ final class RowGroupDecoder {
         setAllValid(v.getValidityBuffer(), rows);
         long addr = v.getDataBuffer().memoryAddress();
         int maxDef = d.getMaxDefinitionLevel();
+        try {
+            fillFloats(src, name, r, rows, nullRow, isDouble, addr, maxDef);
+            return v;
+        } catch (RuntimeException e) {
+            v.close();
+            throw e;
+        }
+    }
+
+    private void fillFloats(Source src, String name, ColumnReader r, int rows, boolean[] nullRow, boolean isDouble,
+                            long addr, int maxDef) {
         for (int row = 0; row < rows; row++) {
             if (r.getCurrentDefinitionLevel() == maxDef) {
                 double x = isDouble ? r.getDouble() : r.getFloat();
@@ -191,7 +202,6 @@ final class RowGroupDecoder {
             }
             r.consume();
         }
-        return v;
     }
 
     private FieldVector intLabel(Source src, String name, ColumnReader r, ColumnDescriptor d, int rows,
@@ -202,15 +212,20 @@ final class RowGroupDecoder {
         setAllValid(v.getValidityBuffer(), rows);
         long addr = v.getDataBuffer().memoryAddress();
         int maxDef = d.getMaxDefinitionLevel();
-        for (int row = 0; row < rows; row++) {
-            if (r.getCurrentDefinitionLevel() == maxDef) {
-                MemoryUtil.putLong(addr + row * 8L, isLong ? r.getLong() : r.getInteger());
-            } else {
-                nullValue(src, name, row, nullRow, "a null value");
+        try {
+            for (int row = 0; row < rows; row++) {
+                if (r.getCurrentDefinitionLevel() == maxDef) {
+                    MemoryUtil.putLong(addr + row * 8L, isLong ? r.getLong() : r.getInteger());
+                } else {
+                    nullValue(src, name, row, nullRow, "a null value");
+                }
+                r.consume();
             }
-            r.consume();
+            return v;
+        } catch (RuntimeException e) {
+            v.close();
+            throw e;
         }
-        return v;
     }
 
     private FieldVector bytes(Source src, String name, ColumnReader r, ColumnDescriptor d, int rows,
