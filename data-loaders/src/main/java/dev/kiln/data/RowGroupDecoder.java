@@ -1,7 +1,7 @@
 package dev.kiln.data;
 
+import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 import org.apache.arrow.memory.ArrowBuf;
@@ -18,14 +18,16 @@ import org.apache.arrow.vector.types.FloatingPointPrecision;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.FieldType;
 import org.apache.parquet.column.ColumnDescriptor;
+import org.apache.parquet.column.ColumnReadStore;
 import org.apache.parquet.column.ColumnReader;
+import org.apache.parquet.column.page.PageReadStore;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 
 /**
- * Decodes one Parquet row group's columns straight into Arrow vectors it allocates: Parquet's page decoder hands
- * out one value at a time and each is stored at its final address in the Arrow buffer, so a {@code list<float>}
- * column becomes a {@link FixedSizeListVector} whose child buffer is the {@code [rows, n]} float matrix with no
- * intermediate Java array. int32 labels are widened to int64 while being stored (no second pass).
+ * Decodes one Parquet row group's columns straight into Arrow vectors it allocates: a {@code list<float>} column
+ * becomes a {@link FixedSizeListVector} whose child buffer is the {@code [rows, n]} float matrix, filled page by
+ * page by {@link FloatListPages} (one memory copy per PLAIN page); scalar columns go through parquet-mr's column
+ * reader, each value stored at its final address. int32 labels are widened to int64 while being stored.
  *
  * <p>Nulls: a row with a null feature, list element or label either fails (naming file, row group, row and
  * column) or, with {@code dropNulls}, is removed by compacting the buffers in place after decoding.
@@ -49,18 +51,24 @@ final class RowGroupDecoder {
     }
 
     /** Decodes {@code columns} (readers positioned at the row group's start) into a root the caller owns. */
-    VectorSchemaRoot decode(Source src, List<ParquetColumn> columns, List<ColumnReader> readers,
-                            List<ColumnDescriptor> descriptors, Function<byte[], float[]> bytesDecoder) {
+    VectorSchemaRoot decode(Source src, List<ParquetColumn> columns, PageReadStore pages, ColumnReadStore store,
+                            List<ColumnDescriptor> descriptors, Function<byte[], float[]> bytesDecoder)
+            throws IOException {
         int rows = Math.toIntExact(src.rows());
         boolean[] nullRow = new boolean[rows];
         List<FieldVector> vectors = new ArrayList<>(columns.size());
         try {
             for (int c = 0; c < columns.size(); c++) {
                 ParquetColumn col = columns.get(c);
-                ColumnReader r = readers.get(c);
                 ColumnDescriptor d = descriptors.get(c);
+                if (col.kind() == ParquetColumn.Kind.FLOAT_LIST) { // the hot path: pages straight into the buffer
+                    vectors.add(new FloatListPages(this, src, col.name(), d, rows, nullRow, checkFinite)
+                            .decode(pages.getPageReader(d)));
+                    continue;
+                }
+                ColumnReader r = store.getColumnReader(d); // reads its first page now, so only for scalar columns
                 vectors.add(switch (col.kind()) {
-                    case FLOAT_LIST -> floatList(src, col.name(), r, d, rows, nullRow);
+                    case FLOAT_LIST -> throw new AssertionError();
                     case FLOAT_SCALAR -> floatScalar(src, col.name(), r, d, rows, nullRow);
                     case INT_LABEL -> intLabel(src, col.name(), r, d, rows, nullRow);
                     case BYTES -> bytes(src, col.name(), r, d, rows, nullRow, bytesDecoder);
@@ -71,84 +79,13 @@ final class RowGroupDecoder {
                 v.setValueCount(kept);
             }
             return new VectorSchemaRoot(vectors);
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             vectors.forEach(FieldVector::close);
             throw e;
         }
     }
 
-    /**
-     * A list<float> column into a fixed-size list of n per row, n being the first non-null row's length. Until
-     * that row ends its values wait in a small array (the page reader cannot be rewound to peek at n).
-     */
-    private FixedSizeListVector floatList(Source src, String name, ColumnReader r, ColumnDescriptor d, int rows,
-                                          boolean[] nullRow) {
-        int maxDef = d.getMaxDefinitionLevel();
-        boolean elementOptional = d.getPrimitiveType().isRepetition(org.apache.parquet.schema.Type.Repetition.OPTIONAL);
-        float[] pending = new float[256];
-        FixedSizeListVector list = null;
-        try {
-            long addr = 0;
-            int n = -1;
-            long total = r.getTotalValueCount();
-            int row = -1;
-            int len = 0;
-            for (long i = 0; i < total; i++) {
-                if (r.getCurrentRepetitionLevel() == 0) {
-                    if (row >= 0 && n < 0 && !nullRow[row]) {
-                        n = len;
-                        list = fixedSizeList(name, n, rows);
-                        addr = list.getDataVector().getDataBuffer().memoryAddress();
-                        MemoryUtil.copyToMemory(floatBytes(Arrays.copyOf(pending, n)), 0, addr + (long) row * n * 4,
-                                n * 4L);
-                    } else if (row >= 0 && n >= 0) {
-                        checkLength(src, name, row, len, n, nullRow);
-                    }
-                    row++;
-                    len = 0;
-                }
-                int def = r.getCurrentDefinitionLevel();
-                if (def == maxDef) {
-                    float v = r.getFloat();
-                    if (checkFinite && !Float.isFinite(v)) {
-                        throw new IllegalArgumentException("column '" + name + "' has a non-finite value " + v
-                                + " at element " + len + " (" + src.at(row) + "); checkFinite is on");
-                    }
-                    if (n < 0) {
-                        pending = len < pending.length ? pending : Arrays.copyOf(pending, pending.length * 2);
-                        pending[len] = v;
-                    } else if (len < n) {
-                        MemoryUtil.putInt(addr + ((long) row * n + len) * 4, Float.floatToRawIntBits(v));
-                    }
-                    len++;
-                } else if (elementOptional && def == maxDef - 1) {
-                    nullValue(src, name, row, nullRow, "a null element at position " + len);
-                    len++;
-                } else {
-                    nullValue(src, name, row, nullRow, def == maxDef - (elementOptional ? 2 : 1)
-                            ? "an empty list" : "a null list");
-                }
-                r.consume();
-            }
-            if (row >= 0 && n < 0 && !nullRow[row]) {
-                n = len;
-                list = fixedSizeList(name, n, rows);
-                MemoryUtil.copyToMemory(floatBytes(Arrays.copyOf(pending, n)), 0,
-                        list.getDataVector().getDataBuffer().memoryAddress() + (long) row * n * 4, n * 4L);
-            } else if (row >= 0 && n >= 0) {
-                checkLength(src, name, row, len, n, nullRow);
-            }
-            checkRowCount(src, name, row + 1, rows);
-            return list != null ? list : fixedSizeList(name, 0, rows);
-        } catch (RuntimeException e) {
-            if (list != null) {
-                list.close();
-            }
-            throw e;
-        }
-    }
-
-    private FixedSizeListVector fixedSizeList(String name, int n, int rows) {
+    FixedSizeListVector fixedSizeList(String name, int n, int rows) {
         FixedSizeListVector list = FixedSizeListVector.empty(name, n, allocator);
         list.addOrGetVector(FieldType.notNullable(new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE)));
         list.setInitialCapacity(rows);
@@ -158,7 +95,7 @@ final class RowGroupDecoder {
         return list;
     }
 
-    private void checkLength(Source src, String name, int row, int len, int n, boolean[] nullRow) {
+    void checkLength(Source src, String name, int row, int len, int n, boolean[] nullRow) {
         if (len != n && !nullRow[row]) {
             throw new IllegalArgumentException("ragged column '" + name + "': " + src.at(row) + " has " + len
                     + " elements but the row group's first row has " + n + "; every row of a feature column "
@@ -269,7 +206,7 @@ final class RowGroupDecoder {
         return bb.array();
     }
 
-    private void nullValue(Source src, String name, int row, boolean[] nullRow, String what) {
+    void nullValue(Source src, String name, int row, boolean[] nullRow, String what) {
         if (!dropNulls) {
             throw new IllegalArgumentException("column '" + name + "' has " + what + " (" + src.at(row)
                     + "); tensors cannot hold nulls: clean the data or set dropNulls(true) to skip such rows");

@@ -10,7 +10,6 @@ import java.util.function.Function;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.column.ColumnDescriptor;
-import org.apache.parquet.column.ColumnReader;
 import org.apache.parquet.column.impl.ColumnReadStoreImpl;
 import org.apache.parquet.column.page.PageReadStore;
 import org.apache.parquet.example.data.simple.convert.GroupRecordConverter;
@@ -56,14 +55,11 @@ final class RowGroupReader {
             ColumnReadStoreImpl store = new ColumnReadStoreImpl(pages,
                     new GroupRecordConverter(projection).getRootConverter(), projection,
                     r.getFileMetaData().getCreatedBy());
-            List<ColumnReader> readers = new ArrayList<>();
             List<ColumnDescriptor> descriptors = new ArrayList<>();
             for (ParquetColumn c : columns) {
-                ColumnDescriptor d = c.check(projection, file);
-                descriptors.add(d);
-                readers.add(store.getColumnReader(d));
+                descriptors.add(c.check(projection, file));
             }
-            return decoder.decode(new RowGroupDecoder.Source(file, u.rowGroup(), u.rows()), columns, readers,
+            return decoder.decode(new RowGroupDecoder.Source(file, u.rowGroup(), u.rows()), columns, pages, store,
                     descriptors, bytesDecoder);
         } catch (IOException | RuntimeException e) {
             if (e instanceof IllegalArgumentException && String.valueOf(e.getMessage()).startsWith("column '")

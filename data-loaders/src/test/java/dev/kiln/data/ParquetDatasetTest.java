@@ -73,6 +73,26 @@ class ParquetDatasetTest extends KilnTest {
         }
     }
 
+    /** PLAIN (one copy per page) and dictionary pages, data page V1 and V2, small pages so rows cross pages. */
+    @Test
+    void everyPageLayoutDecodesTheSameValues() throws IOException {
+        String schema = "message m { optional group features (LIST) { repeated group list { required float element; }"
+                + " } required int32 label; }";
+        for (boolean dictionary : new boolean[] {false, true}) {
+            for (boolean v2 : new boolean[] {false, true}) {
+                Path f = ParquetTestFiles.write(dir.resolve("p" + dictionary + v2 + ".parquet"), schema, 30, 12,
+                        dictionary, v2, (i, g) -> {
+                            ParquetTestFiles.list(g, "features", value(i, 0), value(i, 1), value(i, 2), value(i, 3));
+                            g.append("label", i % 7);
+                        });
+                try (ParquetDataset ds = ParquetDataset.builder(f.toString()).features("features").label("label")
+                        .batchSize(8).checkFinite(true).build()) {
+                    assertEquals(range(30), rowsOf(ds, 4), "dictionary=" + dictionary + " v2=" + v2);
+                }
+            }
+        }
+    }
+
     @Test
     void dropLastDropsTheShortBatch() throws IOException {
         Path f = ParquetTestFiles.features(dir.resolve("a.parquet"), 0, 12, 3, 4);

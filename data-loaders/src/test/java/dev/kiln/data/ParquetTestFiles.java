@@ -29,12 +29,21 @@ final class ParquetTestFiles {
     /** Writes {@code rows} rows, filling each with {@code fill(row index, group)}, row groups of rowGroupRows. */
     static Path write(Path file, String schema, int rows, int rowGroupRows, BiConsumer<Integer, Group> fill)
             throws IOException {
+        return write(file, schema, rows, rowGroupRows, true, false, fill);
+    }
+
+    /** Also chooses dictionary encoding (else PLAIN) and data page V2 (else V1), the layouts readers must handle. */
+    static Path write(Path file, String schema, int rows, int rowGroupRows, boolean dictionary, boolean pageV2,
+                      BiConsumer<Integer, Group> fill) throws IOException {
         MessageType type = MessageTypeParser.parseMessageType(schema);
         Configuration conf = ParquetFiles.localConfiguration();
         SimpleGroupFactory f = new SimpleGroupFactory(type);
         try (ParquetWriter<Group> w = ExampleParquetWriter.builder(
                         HadoopOutputFile.fromPath(new org.apache.hadoop.fs.Path(file.toUri()), conf))
                 .withConf(conf).withType(type).withRowGroupRowCountLimit(rowGroupRows)
+                .withDictionaryEncoding(dictionary).withPageRowCountLimit(7)
+                .withWriterVersion(pageV2 ? org.apache.parquet.column.ParquetProperties.WriterVersion.PARQUET_2_0
+                        : org.apache.parquet.column.ParquetProperties.WriterVersion.PARQUET_1_0)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE).build()) {
             for (int i = 0; i < rows; i++) {
                 Group g = f.newGroup();
