@@ -41,7 +41,7 @@ import org.apache.spark.sql.SparkSession;
  * </ul>
  *
  * <p>Each is warmed up once, then timed {@code runs} times alternately; the median is reported. Args:
- * {@code [file] [runs]}; the file is written if missing.
+ * {@code [file] [runs] [name filter]}; the file is written if missing.
  */
 public final class ParquetBench {
     static final int ROWS = 200_000;
@@ -55,6 +55,7 @@ public final class ParquetBench {
     public static void main(String[] args) throws Exception {
         Path file = Path.of(args.length > 0 ? args[0] : "/tmp/kiln-parquet-bench/mnist200k.parquet");
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        String only = args.length > 2 ? args[2] : ""; // run only readers whose name contains this (for profiling)
         ensureFile(file);
         long fileBytes = Files.size(file);
         System.out.printf("file %s: %d rows x %d floats + label, %.1f MB snappy%n", file, ROWS, N, fileBytes / 1e6);
@@ -72,6 +73,10 @@ public final class ParquetBench {
         for (int round = -1; round < runs; round++) {
             for (int k = 0; k < ops.length; k++) {
                 if (notes[k] != null) {
+                    continue;
+                }
+                if (!names[k].contains(only)) {
+                    notes[k] = "not run (filter '" + only + "')";
                     continue;
                 }
                 try {

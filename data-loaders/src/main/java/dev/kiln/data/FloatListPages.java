@@ -20,7 +20,6 @@ import org.apache.parquet.column.page.DataPageV2;
 import org.apache.parquet.column.page.DictionaryPage;
 import org.apache.parquet.column.page.PageReader;
 import org.apache.parquet.column.values.ValuesReader;
-import org.apache.parquet.column.values.rle.RunLengthBitPackingHybridDecoder;
 import org.apache.parquet.schema.Type;
 
 /**
@@ -48,6 +47,8 @@ final class FloatListPages {
     private int[] rep = new int[0];
     private int[] def = new int[0];
     private long[] dest = new long[0];
+    private int[] ids = new int[0];
+    private float[] table;
     private float[] pending = new float[256];
     private FixedSizeListVector list;
     private int row = -1;
@@ -102,8 +103,8 @@ final class FloatListPages {
         Encoding encoding;
         if (p instanceof DataPageV1 v1) {
             values = v1.getBytes().toInputStream();
-            levels(v1.getRlEncoding().getValuesReader(desc, ValuesType.REPETITION_LEVEL), values, rep, count);
-            levels(v1.getDlEncoding().getValuesReader(desc, ValuesType.DEFINITION_LEVEL), values, def, count);
+            levels(v1.getRlEncoding(), ValuesType.REPETITION_LEVEL, desc.getMaxRepetitionLevel(), values, rep, count);
+            levels(v1.getDlEncoding(), ValuesType.DEFINITION_LEVEL, maxDef, values, def, count);
             encoding = v1.getValueEncoding();
         } else {
             DataPageV2 v2 = (DataPageV2) p;
@@ -117,7 +118,16 @@ final class FloatListPages {
         flushPending(); // if this page ended the first row, its values (all read by now) go to their slot
     }
 
-    private static void levels(ValuesReader r, ByteBufferInputStream in, int[] out, int count) throws IOException {
+    /** Data page V1 levels: RLE (4-byte length, then the hybrid encoding) in bulk; other encodings via parquet-mr. */
+    private void levels(Encoding encoding, ValuesType type, int max, ByteBufferInputStream in, int[] out, int count)
+            throws IOException {
+        if (encoding == Encoding.RLE && max > 0) {
+            ByteBuffer prefix = in.slice(4).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer data = in.slice(prefix.getInt(prefix.position())).order(ByteOrder.LITTLE_ENDIAN);
+            Rle.decode(data, BytesUtils.getWidthFromMaxInt(max), out, count);
+            return;
+        }
+        ValuesReader r = encoding.getValuesReader(desc, type);
         r.initFromPage(count, in);
         for (int i = 0; i < count; i++) {
             out[i] = r.readInteger();
@@ -130,11 +140,7 @@ final class FloatListPages {
             Arrays.fill(out, 0, count, 0);
             return;
         }
-        RunLengthBitPackingHybridDecoder d = new RunLengthBitPackingHybridDecoder(BytesUtils.getWidthFromMaxInt(max),
-                bytes.toInputStream());
-        for (int i = 0; i < count; i++) {
-            out[i] = d.readInt();
-        }
+        Rle.decode(bytes.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN), BytesUtils.getWidthFromMaxInt(max), out, count);
     }
 
     /** Gives each non-null value of the page its destination element index; returns how many there are. */
@@ -190,24 +196,56 @@ final class FloatListPages {
             }
             return;
         }
-        ValuesReader r = encoding.usesDictionary()
-                ? encoding.getDictionaryBasedValuesReader(desc, ValuesType.VALUES, dict)
-                : encoding.getValuesReader(desc, ValuesType.VALUES);
-        r.initFromPage(count, in);
         long addr = buf == null ? 0 : buf.memoryAddress();
-        for (int k = 0; k < count; k++) {
-            float v = r.readFloat();
-            long at = dest[k];
-            if (at >= 0) {
-                if (checkFinite) {
-                    checkFinite(v, at);
-                }
-                MemoryUtil.putInt(addr + at * 4, Float.floatToRawIntBits(v));
-            } else if (at != SKIP) {
-                int pos = (int) (-1 - at);
-                pending = pos < pending.length ? pending : Arrays.copyOf(pending, Math.max(pos + 1, pending.length * 2));
-                pending[pos] = v;
+        if (encoding.usesDictionary()) { // ids in bulk (first byte: their bit width), then a table lookup each
+            ByteBuffer ids = in.slice(in.available());
+            if (this.ids.length < count) {
+                this.ids = new int[Math.max(count, dest.length)];
             }
+            Rle.decode(ids, ids.get() & 0xff, this.ids, count);
+            float[] table = dictionary(dict);
+            for (int k = 0; k < count; k++) {
+                int id = this.ids[k];
+                if (id < 0 || id >= table.length) {
+                    throw new IllegalArgumentException("column '" + name + "' in file " + src.file() + ", row group "
+                            + src.rowGroup() + ": dictionary id " + id + " out of range [0, " + table.length + ")");
+                }
+                put(addr, dest[k], table[id]);
+            }
+            return;
+        }
+        ValuesReader r = encoding.getValuesReader(desc, ValuesType.VALUES);
+        r.initFromPage(count, in);
+        for (int k = 0; k < count; k++) {
+            put(addr, dest[k], r.readFloat());
+        }
+    }
+
+    private float[] dictionary(Dictionary dict) {
+        if (table == null) {
+            if (dict == null) {
+                throw new IllegalArgumentException("column '" + name + "' in file " + src.file() + ", row group "
+                        + src.rowGroup() + " has dictionary-encoded pages but no dictionary page");
+            }
+            table = new float[dict.getMaxId() + 1];
+            for (int i = 0; i < table.length; i++) {
+                table[i] = dict.decodeToFloat(i);
+            }
+        }
+        return table;
+    }
+
+    /** Stores one value at element {@code at}, into the pending first row, or nowhere (a dropped ragged tail). */
+    private void put(long addr, long at, float v) {
+        if (at >= 0) {
+            if (checkFinite) {
+                checkFinite(v, at);
+            }
+            MemoryUtil.putInt(addr + at * 4, Float.floatToRawIntBits(v));
+        } else if (at != SKIP) {
+            int pos = (int) (-1 - at);
+            pending = pos < pending.length ? pending : Arrays.copyOf(pending, Math.max(pos + 1, pending.length * 2));
+            pending[pos] = v;
         }
     }
 
