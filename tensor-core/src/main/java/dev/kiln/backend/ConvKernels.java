@@ -10,12 +10,14 @@ import dev.kiln.tensor.Tensor;
 public interface ConvKernels {
     /**
      * im2col: {@code cols[n, (c*kh + ki)*kw + kj, oy*ow + ox] = in[n, c, oy*sh - ph + ki*dh, ox*sw - pw + kj*dw]},
-     * 0 where that lands in the padding. {@code cols} is contiguous {@code [N, C*kh*kw, oh*ow]}.
+     * 0 where that lands in the padding. {@code cols} is {@code [N, C*kh*kw, oh*ow]} with unit stride in its last dim
+     * (its batch and row strides are free, so the batch may be the middle dim in memory).
      */
     void im2col(Tensor in, Window2d w, Tensor cols);
 
     /**
-     * col2im, the adjoint of {@link #im2col}: {@code out} (contiguous {@code [N, C, H, W]}) is overwritten with the
+     * col2im, the adjoint of {@link #im2col} ({@code cols} strided as there): {@code out} (contiguous
+     * {@code [N, C, H, W]}) is overwritten with the
      * sum, per input element, of every column entry im2col would have copied from it.
      */
     void col2im(Tensor cols, Window2d w, Tensor out);

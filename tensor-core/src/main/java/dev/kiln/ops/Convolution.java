@@ -94,16 +94,16 @@ public final class Convolution {
         long n = x.size(0);
         long o = w.size(0);
         long rows = w.size(1) * win.taps();
-        Tensor cols = Im2Col.unfold(x, win);
         Tensor y;
         if (groups == 1) {
             // One GEMM over the whole batch, [O, rows] x [rows, N*P], instead of N small ones: small GEMMs leave
             // OpenBLAS's threads idle-spinning, which costs orders of magnitude on a busy 2-core machine.
             long p = win.outPlane();
-            Tensor colsAll = Views.reshape(Views.permute(cols, new long[] {1, 0, 2}), new long[] {rows, n * p});
+            Tensor colsAll = Im2Col.unfoldBatchInner(x, win);
             Tensor yAll = Linalg.matmul(Views.reshape(w, new long[] {o, rows}), colsAll);
             y = Views.permute(Views.view(yAll, new long[] {o, n, p}), new long[] {1, 0, 2});
         } else {
+            Tensor cols = Im2Col.unfold(x, win);
             Tensor wg = Views.reshape(w, new long[] {groups, o / groups, rows});
             y = Linalg.matmul(wg, Views.view(cols, new long[] {n, groups, rows, win.outPlane()}));
         }

@@ -152,8 +152,17 @@ public final class Creation {
         requireFloating(dtype, "rand");
         Tensor t = Tensor.empty(dtype, shape);
         long n = t.numel();
+        if (dtype == DType.FLOAT32) { // bulk: one generator lock and one memory copy per chunk
+            float[] chunk = new float[(int) Math.min(n, 1 << 16)];
+            for (long done = 0; done < n; done += chunk.length) {
+                int len = (int) Math.min(chunk.length, n - done);
+                gen.fillFloats(chunk, 0, len);
+                Unsafe.copyFromArray(chunk, 0, t.dataAddress() + 4 * done, len);
+            }
+            return t;
+        }
         for (long i = 0; i < n; i++) {
-            putDouble(t, i, dtype == DType.FLOAT32 ? gen.nextFloat() : gen.nextDouble());
+            putDouble(t, i, gen.nextDouble());
         }
         return t;
     }

@@ -35,6 +35,32 @@ public final class Im2Col {
             fold(c.grad(), w, h, wd)});
     }
 
+    /**
+     * im2col with the batch inside the rows: {@code x [N, C, H, W]} to {@code cols [C*kh*kw, N*oh*ow]}, so a
+     * convolution over the whole batch is one GEMM {@code W [O, C*kh*kw] x cols}. Same values as {@link #unfold},
+     * laid out {@code [rows, N, P]}; its gradient folds the matching strided view back.
+     */
+    public static Tensor unfoldBatchInner(Tensor x, Window2d w) {
+        checkFloating(x, "im2col");
+        long n = x.size(0);
+        long rows = x.size(1) * w.taps();
+        long p = w.outPlane();
+        Tensor buf = Tensor.empty(x.dtype(), rows, n, p);
+        try (var g = Autograd.noGrad()) {
+            Tensor xc = Views.contiguous(x);
+            Tensor batchFirst = Views.permute(buf, new long[] {1, 0, 2});
+            Kernels.backend(x).conv().im2col(xc, w, batchFirst);
+            batchFirst.close();
+            Kernels.release(xc, x);
+        }
+        Tensor cols = Views.view(buf, new long[] {rows, n * p});
+        buf.close(); // the view keeps the storage
+        long h = x.size(2);
+        long wd = x.size(3);
+        return Graph.record(cols, "Im2ColBackward0", inputs(x), Graph.NONE, c -> new Tensor[] {
+            fold(Views.permute(Views.view(c.grad(), new long[] {rows, n, p}), new long[] {1, 0, 2}), w, h, wd)});
+    }
+
     /** {@code cols [N, C*kh*kw, oh*ow]} to the {@code [N, C, h, wd]} image whose unfold they would be, summing overlaps. */
     public static Tensor fold(Tensor cols, Window2d w, long h, long wd) {
         checkFloating(cols, "col2im");
@@ -44,7 +70,7 @@ public final class Im2Col {
         }
         Tensor out = Tensor.empty(cols.dtype(), cols.size(0), cols.size(1) / w.taps(), h, wd);
         try (var g = Autograd.noGrad()) {
-            Tensor cc = Views.contiguous(cols);
+            Tensor cc = cols.stride(2) == 1 ? cols : Views.contiguous(cols); // batch/row strides are free
             Kernels.backend(cols).conv().col2im(cc, w, out);
             Kernels.release(cc, cols);
         }

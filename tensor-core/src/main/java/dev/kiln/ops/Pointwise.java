@@ -175,8 +175,18 @@ public final class Pointwise {
     public static Tensor relu(Tensor a) {
         Tensor out = Kernels.unary(UnaryOp.RELU, a);
         // NOTE: the subgradient at 0 is 0, as in PyTorch (threshold_backward uses out > 0).
-        return Graph.record(out, "ReluBackward0", inputs(a), saved(out), c -> new Tensor[] {
-            mul(c.grad(), Kernels.binary(BinaryOp.GT, c.saved(0), zerosOf(c.saved(0))))});
+        return Graph.record(out, "ReluBackward0", inputs(a), saved(out), c -> new Tensor[] {thresholdBackward(c.grad(),
+            c.saved(0))});
+    }
+
+    /**
+     * {@code y > 0 ? g : 0} in one pass (PyTorch's {@code threshold_backward}); differentiable in {@code g} so
+     * double backward through ReLU works: its gradient is the same mask applied to the incoming gradient.
+     */
+    static Tensor thresholdBackward(Tensor g, Tensor y) {
+        Tensor out = Kernels.binary(BinaryOp.THRESHOLD_BACKWARD, g, y);
+        return Graph.record(out, "ThresholdBackwardBackward0", inputs(g), saved(y), c -> new Tensor[] {
+            thresholdBackward(c.grad(), c.saved(0))});
     }
 
     public static Tensor erf(Tensor a) {

@@ -65,6 +65,13 @@ public final class Generator {
         return (nextLong() >>> 40) * 0x1.0p-24f;
     }
 
+    /** Fills {@code out} with uniform [0, 1) floats under one lock (the per-call lock dominates otherwise). */
+    public synchronized void fillFloats(float[] out, int from, int to) {
+        for (int i = from; i < to; i++) {
+            out[i] = (nextLong() >>> 40) * 0x1.0p-24f;
+        }
+    }
+
     /** Standard normal (Box-Muller, one value per call; the pair's second value is discarded for simplicity). */
     public double nextGaussian() {
         double u1;

@@ -27,23 +27,24 @@ final class CpuConv implements ConvKernels {
         long l = w.outPlane();
         long inBase = in.dataAddress();
         long colBase = cols.dataAddress();
+        long batchStride = cols.stride(0);
+        long rowStride = cols.stride(1);
         Parallel.forRange(in.size(0), c * w.taps() * l, (lo, hi) -> {
             for (long n = lo; n < hi; n++) {
                 for (long ch = 0; ch < c; ch++) {
                     long src = inBase + ((n * c + ch) * plane) * es;
-                    long dst = colBase + ((n * c + ch) * w.taps() * l) * es;
-                    im2colChannel(src, dst, h, wd, w, es);
+                    long dst = colBase + (n * batchStride + ch * w.taps() * rowStride) * es;
+                    im2colChannel(src, dst, rowStride, h, wd, w, es);
                 }
             }
         });
     }
 
     /** Fills the {@code kh*kw} rows of one channel; {@code src} is the channel's plane, {@code dst} its first row. */
-    private static void im2colChannel(long src, long dst, long h, long wd, Window2d w, int es) {
-        long l = w.outPlane();
+    private static void im2colChannel(long src, long dst, long rowStride, long h, long wd, Window2d w, int es) {
         for (int ki = 0; ki < w.kh(); ki++) {
             for (int kj = 0; kj < w.kw(); kj++) {
-                long row = dst + ((long) (ki * w.kw() + kj)) * l * es;
+                long row = dst + ((long) (ki * w.kw() + kj)) * rowStride * es;
                 int off = kj * w.dw() - w.pw();
                 int lo = validLo(off, w.sw(), w.ow());
                 int hi = Math.max(lo, validHi(off, w.sw(), wd, w.ow()));
@@ -99,24 +100,25 @@ final class CpuConv implements ConvKernels {
         long l = w.outPlane();
         long outBase = out.dataAddress();
         long colBase = cols.dataAddress();
+        long batchStride = cols.stride(0);
+        long rowStride = cols.stride(1);
         Parallel.forRange(out.size(0), c * w.taps() * l, (lo, hi) -> {
             Unsafe.setMemory(outBase + lo * c * plane * es, (hi - lo) * c * plane * es, (byte) 0);
             for (long n = lo; n < hi; n++) {
                 for (long ch = 0; ch < c; ch++) {
                     long dst = outBase + ((n * c + ch) * plane) * es;
-                    long src = colBase + ((n * c + ch) * w.taps() * l) * es;
-                    col2imChannel(src, dst, h, wd, w, f32);
+                    long src = colBase + (n * batchStride + ch * w.taps() * rowStride) * es;
+                    col2imChannel(src, dst, rowStride, h, wd, w, f32);
                 }
             }
         });
     }
 
-    private static void col2imChannel(long src, long dst, long h, long wd, Window2d w, boolean f32) {
+    private static void col2imChannel(long src, long dst, long rowStride, long h, long wd, Window2d w, boolean f32) {
         int es = f32 ? 4 : 8;
-        long l = w.outPlane();
         for (int ki = 0; ki < w.kh(); ki++) {
             for (int kj = 0; kj < w.kw(); kj++) {
-                long row = src + ((long) (ki * w.kw() + kj)) * l * es;
+                long row = src + ((long) (ki * w.kw() + kj)) * rowStride * es;
                 int off = kj * w.dw() - w.pw();
                 int lo = validLo(off, w.sw(), w.ow());
                 int hi = validHi(off, w.sw(), wd, w.ow());

@@ -131,6 +131,7 @@ final class CpuPointwise implements PointwiseKernels {
             case POW -> Math.pow(x, y);
             case MAXIMUM -> Double.isNaN(x) || Double.isNaN(y) ? Double.NaN : Math.max(x, y);
             case MINIMUM -> Double.isNaN(x) || Double.isNaN(y) ? Double.NaN : Math.min(x, y);
+            case THRESHOLD_BACKWARD -> y > 0 ? x : 0;
             case EQ -> x == y ? 1 : 0;
             case NE -> x != y ? 1 : 0;
             case LT -> x < y ? 1 : 0;
@@ -154,6 +155,7 @@ final class CpuPointwise implements PointwiseKernels {
             case POW -> (long) Math.pow(x, y);
             case MAXIMUM -> Math.max(x, y);
             case MINIMUM -> Math.min(x, y);
+            case THRESHOLD_BACKWARD -> y > 0 ? x : 0;
             case EQ -> x == y ? 1 : 0;
             case NE -> x != y ? 1 : 0;
             case LT -> x < y ? 1 : 0;
@@ -164,6 +166,10 @@ final class CpuPointwise implements PointwiseKernels {
     }
 
     private static boolean binaryF32Fast(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        if (F32MaskLoops.supports(op)) {
+            StridedLoop.run((n, p, s) -> F32MaskLoops.binary(op, n, p[0], s[0], p[1], s[1], p[2], s[2]), a, b, out);
+            return true;
+        }
         if (!F32Loops.supports(op)) {
             return false;
         }
@@ -214,11 +220,24 @@ final class CpuPointwise implements PointwiseKernels {
                         Unsafe.copyMemory(src.dataAddress() + from, dst.dataAddress() + from, to - from));
                 return;
             }
+            if (st.byteSize() == 4) { // float32/int32 strided copy without a per-element dtype switch
+                StridedLoop.run((n, p, s) -> {
+                    long pa = p[0], po = p[1], sa = s[0], so = s[1];
+                    for (long i = 0; i < n; i++, pa += sa, po += so) {
+                        Unsafe.putInt(po, Unsafe.getInt(pa));
+                    }
+                }, src, dst);
+                return;
+            }
             StridedLoop.run((n, p, s) -> {
                 for (long i = 0; i < n; i++) {
                     copyElement(st, p[0] + i * s[0], p[1] + i * s[1]);
                 }
             }, src, dst);
+            return;
+        }
+        if (dt == DType.FLOAT32 && (st == DType.BOOL)) {
+            StridedLoop.run((n, p, s) -> F32MaskLoops.boolToFloat(n, p[0], s[0], p[1], s[1]), src, dst);
             return;
         }
         boolean integral = !st.isFloatingPoint() && !dt.isFloatingPoint();
