@@ -1,7 +1,9 @@
 package dev.kiln.nn;
 
 import dev.kiln.autograd.Autograd;
+import dev.kiln.backend.Backend;
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import java.util.ArrayList;
@@ -270,6 +272,23 @@ public abstract class Module implements AutoCloseable {
         }
         for (Tensor old : converted.keySet()) {
             old.close();
+        }
+        return this;
+    }
+
+    /**
+     * Moves every parameter and buffer to {@code device}, like {@code module.to(device)}. Modules already on it are
+     * unchanged; a device without a backend in this build fails with the backend's error, naming the device.
+     */
+    public Module to(Device device) {
+        for (Module m : modules()) {
+            for (Tensor t : m.parameters.values()) {
+                if (t != null && !t.device().equals(device)) {
+                    Backend.of(device); // throws the clear "no backend for cuda:N" error
+                    throw new UnsupportedOperationException("moving parameters from " + t.device() + " to " + device
+                            + " is not supported in this build");
+                }
+            }
         }
         return this;
     }

@@ -197,4 +197,14 @@ class ModuleTest extends KilnTest {
         var e = assertThrows(UnsupportedOperationException.class, () -> new Bad("w").forward(null));
         assertEquals("Module [Bad] is missing the required \"forward\" function", e.getMessage());
     }
+
+    @Test
+    void toDeviceIsANoOpOnCpuAndNamesAMissingBackend() {
+        try (Sequential m = new Sequential(new Linear(2, 3))) {
+            org.junit.jupiter.api.Assertions.assertSame(m, m.to(dev.kiln.tensor.Device.CPU));
+            UnsupportedOperationException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    UnsupportedOperationException.class, () -> m.to(dev.kiln.tensor.Device.cuda(0)));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("cuda:0"), e.getMessage());
+        }
+    }
 }
