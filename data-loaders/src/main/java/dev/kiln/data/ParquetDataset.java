@@ -29,6 +29,12 @@ import org.apache.parquet.schema.MessageType;
  * }
  * }</pre>
  *
+ * <p><b>With a DataLoader.</b> A {@code ParquetDataset} is an {@link IterableDataset} of ready batches; wrap it as
+ * {@code DataLoader.builder(ds).autoBatching(false).numWorkers(1).build()} (PyTorch's {@code batch_size=None}) to
+ * add the loader's background prefetch and timeout. Sharding by rank is the dataset's {@code shard(rank, worldSize)}
+ * (row groups dealt round-robin, the DistributedSampler rule applied to row groups); call {@link #setEpoch} each
+ * epoch for a new shuffle, like {@code DistributedSampler.set_epoch}.
+ *
  * <p><b>Zero copy.</b> Each row group is decoded once, straight from its Parquet pages into Arrow buffers
  * ({@link RowGroupDecoder}); a {@code list<float>} column (Spark {@code array<float>}) becomes one
  * {@code [rows, n]} float32 buffer and a batch is a view of it ({@code tensor.dataAddress()} is inside the Arrow
@@ -61,7 +67,7 @@ import org.apache.parquet.schema.MessageType;
  * decoding: ragged list rows (file, row group, row), nulls (or {@code dropNulls}), and optionally NaN/Inf
  * ({@code checkFinite}).
  */
-public final class ParquetDataset implements Iterable<Batch>, AutoCloseable {
+public final class ParquetDataset implements IterableDataset<Batch>, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ParquetDataset.class.getName());
 
     /** One row group of one file: the unit that is read, sharded and shuffled. */
