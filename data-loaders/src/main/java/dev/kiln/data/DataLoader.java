@@ -40,6 +40,7 @@ public final class DataLoader<T> implements Iterable<Batch>, AutoCloseable {
     private final int prefetchFactor;
     private final Duration timeout;
     private final BufferAllocator allocator;
+    private final boolean autoBatching;
     private LoaderIterator<T> current;
 
     private DataLoader(Builder<T> b) {
@@ -52,6 +53,7 @@ public final class DataLoader<T> implements Iterable<Batch>, AutoCloseable {
         this.prefetchFactor = b.prefetchFactor == null ? 2 : b.prefetchFactor;
         this.timeout = b.timeout;
         this.allocator = b.allocator == null ? TensorScope.currentAllocator() : b.allocator;
+        this.autoBatching = b.autoBatching;
         this.batchSampler = dataset == null ? null : new BatchSampler(samplerOf(b), batchSize, dropLast);
     }
 
@@ -83,10 +85,23 @@ public final class DataLoader<T> implements Iterable<Batch>, AutoCloseable {
     @Override
     public synchronized Iterator<Batch> iterator() {
         close();
+        if (!autoBatching) { // each item already is a batch (PyTorch's batch_size=None): passed through as it is
+            current = new LoaderIterator<>(Fetcher.of(iterableDataset.iterator(), 1, false), DataLoader::passThrough,
+                    allocator, numWorkers, prefetchFactor, timeout);
+            return current;
+        }
         Fetcher<T> fetcher = dataset != null ? Fetcher.of(dataset, batchSampler.batches())
                 : Fetcher.of(iterableDataset.iterator(), batchSize, dropLast);
         current = new LoaderIterator<>(fetcher, collate, allocator, numWorkers, prefetchFactor, timeout);
         return current;
+    }
+
+    private static <T> Batch passThrough(List<T> one) {
+        if (one.get(0) instanceof Batch b) {
+            return b;
+        }
+        throw new IllegalArgumentException("autoBatching(false) needs a dataset whose items are Batch objects, got "
+                + one.get(0).getClass().getName());
     }
 
     /** Batches per epoch, like {@code len(loader)}; an iterable dataset has no length. */
@@ -129,6 +144,7 @@ public final class DataLoader<T> implements Iterable<Batch>, AutoCloseable {
         private Generator generator;
         private Duration timeout = Duration.ZERO;
         private BufferAllocator allocator;
+        private boolean autoBatching = true;
 
         private Builder(Dataset<T> dataset, IterableDataset<T> iterableDataset) {
             if (dataset == null && iterableDataset == null) {
@@ -195,6 +211,18 @@ public final class DataLoader<T> implements Iterable<Batch>, AutoCloseable {
             return this;
         }
 
+        /**
+         * {@code false}: the iterable dataset already yields {@link Batch}es (e.g. {@link ParquetDataset}, which cuts
+         * batches out of decoded row groups without copying), and the loader passes each through unchanged, adding
+         * only its background prefetch ({@code numWorkers(1)}, {@code prefetchFactor}) and timeout. PyTorch's
+         * {@code DataLoader(ds, batch_size=None)}. Batch size, drop-last and sharding are then the dataset's own
+         * options ({@code ParquetDataset.Builder.batchSize/dropLast/shard}).
+         */
+        public Builder<T> autoBatching(boolean autoBatching) {
+            this.autoBatching = autoBatching;
+            return this;
+        }
+
         public DataLoader<T> build() {
             validate();
             return new DataLoader<>(this);
@@ -225,6 +253,10 @@ public final class DataLoader<T> implements Iterable<Batch>, AutoCloseable {
             }
             if (iterableDataset != null) {
                 validateIterable();
+            }
+            if (!autoBatching && iterableDataset == null) {
+                throw new IllegalArgumentException("autoBatching(false) needs an IterableDataset of Batches (such as "
+                        + "ParquetDataset); a map-style Dataset is batched by its sampler");
             }
         }
 

@@ -31,6 +31,8 @@ final class ParquetEpoch implements Iterator<Batch>, AutoCloseable {
     private final Deque<ParquetDataset.Unit> todo;
     private final Deque<Future<VectorSchemaRoot>> inFlight = new ArrayDeque<>();
     private final ExecutorService pool;
+    /** Decodes the pages of one column chunk in parallel (so even a single-row-group file uses every thread). */
+    private final ExecutorService pagePool;
     private final RowGroupReader reader;
     private final Random rowShuffle;
     /** The current row group's (or shuffle window's) full-length tensors, and how many rows were handed out. */
@@ -51,14 +53,20 @@ final class ParquetEpoch implements Iterator<Batch>, AutoCloseable {
         }
         this.todo = new ArrayDeque<>(order);
         this.rowShuffle = new Random(o.seed * 1_000_003L + epoch + 7);
+        this.pagePool = Executors.newFixedThreadPool(o.numThreads, daemon("kiln-parquet-pages"));
         this.reader = new RowGroupReader(o.conf, ds.columns, new RowGroupDecoder(o.allocator, o.dropNulls,
-                o.checkFinite), o.bytesDecoder);
-        this.pool = Executors.newFixedThreadPool(o.numThreads, r -> {
-            Thread t = new Thread(r, "kiln-parquet-reader");
+                o.checkFinite, pagePool), o.bytesDecoder);
+        this.pool = Executors.newFixedThreadPool(o.numThreads, daemon("kiln-parquet-reader"));
+        fill();
+    }
+
+    /** Row-group readers mostly wait for page tasks, so at most numThreads threads are busy at a time. */
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
             t.setDaemon(true);
             return t;
-        });
-        fill();
+        };
     }
 
     /** Keeps numThreads + 1 row groups decoding ahead of the consumer. */
@@ -254,5 +262,6 @@ final class ParquetEpoch implements Iterator<Batch>, AutoCloseable {
         }
         inFlight.clear();
         pool.shutdown();
+        pagePool.shutdown(); // after the reads above finished: none of them still waits on a page task
     }
 }

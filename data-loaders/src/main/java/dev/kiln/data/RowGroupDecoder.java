@@ -3,6 +3,7 @@ package dev.kiln.data;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
 import java.util.function.Function;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
@@ -40,20 +41,34 @@ final class RowGroupDecoder {
         }
     }
 
+    /** Thrown when the parallel uniform path does not apply; the caller decodes the row group again, in general. */
+    static final class NotUniform extends RuntimeException {
+        NotUniform() {
+            super(null, null, false, false);
+        }
+    }
+
     private final BufferAllocator allocator;
     private final boolean dropNulls;
     private final boolean checkFinite;
+    private final ExecutorService pagePool;
 
-    RowGroupDecoder(BufferAllocator allocator, boolean dropNulls, boolean checkFinite) {
+    /** {@code pagePool}: threads that decode the pages of one column chunk in parallel (null: this thread only). */
+    RowGroupDecoder(BufferAllocator allocator, boolean dropNulls, boolean checkFinite, ExecutorService pagePool) {
         this.allocator = allocator;
         this.dropNulls = dropNulls;
         this.checkFinite = checkFinite;
+        this.pagePool = pagePool;
     }
 
-    /** Decodes {@code columns} (readers positioned at the row group's start) into a root the caller owns. */
+    /**
+     * Decodes {@code columns} (readers positioned at the row group's start) into a root the caller owns. With
+     * {@code uniform}, a {@code list<float>} column is first tried with the parallel {@link UniformPages}; if that
+     * does not apply, {@link NotUniform} is thrown (nothing left allocated) and the caller retries without it.
+     */
     VectorSchemaRoot decode(Source src, List<ParquetColumn> columns, PageReadStore pages, ColumnReadStore store,
-                            List<ColumnDescriptor> descriptors, Function<byte[], float[]> bytesDecoder)
-            throws IOException {
+                            List<ColumnDescriptor> descriptors, Function<byte[], float[]> bytesDecoder,
+                            boolean uniform) throws IOException {
         int rows = Math.toIntExact(src.rows());
         boolean[] nullRow = new boolean[rows];
         List<FieldVector> vectors = new ArrayList<>(columns.size());
@@ -61,7 +76,16 @@ final class RowGroupDecoder {
             for (int c = 0; c < columns.size(); c++) {
                 ParquetColumn col = columns.get(c);
                 ColumnDescriptor d = descriptors.get(c);
-                if (col.kind() == ParquetColumn.Kind.FLOAT_LIST) { // the hot path: pages straight into the buffer
+                if (col.kind() == ParquetColumn.Kind.FLOAT_LIST && uniform) { // the hot path, pages in parallel
+                    FixedSizeListVector v = new UniformPages(this, src, col.name(), d, rows, checkFinite)
+                            .decode(pages.getPageReader(d), pagePool);
+                    if (v == null) {
+                        throw new NotUniform();
+                    }
+                    vectors.add(v);
+                    continue;
+                }
+                if (col.kind() == ParquetColumn.Kind.FLOAT_LIST) { // general: pages in order, nulls and ragged rows
                     vectors.add(new FloatListPages(this, src, col.name(), d, rows, nullRow, checkFinite)
                             .decode(pages.getPageReader(d)));
                     continue;

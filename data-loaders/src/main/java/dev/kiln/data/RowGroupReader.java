@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.function.Function;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.parquet.HadoopReadOptions;
+import org.apache.parquet.ParquetReadOptions;
 import org.apache.parquet.column.ColumnDescriptor;
 import org.apache.parquet.column.impl.ColumnReadStoreImpl;
 import org.apache.parquet.column.page.PageReadStore;
@@ -42,8 +44,17 @@ final class RowGroupReader {
 
     /** The row group's columns as Arrow vectors (caller closes), or null if it is bad and {@code skipBad}. */
     VectorSchemaRoot read(ParquetDataset.Unit u, boolean skipBad) throws IOException {
+        try {
+            return read(u, skipBad, true);
+        } catch (RowGroupDecoder.NotUniform e) { // some row is null, empty or ragged: decode it again, in order
+            return read(u, skipBad, false);
+        }
+    }
+
+    private VectorSchemaRoot read(ParquetDataset.Unit u, boolean skipBad, boolean uniform) throws IOException {
         String file = u.file().toString();
-        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(u.file(), conf))) {
+        ParquetReadOptions options = HadoopReadOptions.builder(conf).withCodecFactory(new PageCodecs(conf)).build();
+        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(u.file(), conf), options)) {
             MessageType schema = r.getFileMetaData().getSchema();
             List<Type> fields = new ArrayList<>();
             for (ParquetColumn c : columns) {
@@ -60,7 +71,9 @@ final class RowGroupReader {
                 descriptors.add(c.check(projection, file));
             }
             return decoder.decode(new RowGroupDecoder.Source(file, u.rowGroup(), u.rows()), columns, pages, store,
-                    descriptors, bytesDecoder);
+                    descriptors, bytesDecoder, uniform);
+        } catch (RowGroupDecoder.NotUniform e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             if (e instanceof IllegalArgumentException && String.valueOf(e.getMessage()).startsWith("column '")
                     || e instanceof IllegalArgumentException && String.valueOf(e.getMessage()).startsWith("ragged")
