@@ -105,4 +105,30 @@ public final class Shapes {
         }
         return true;
     }
+
+    /** Checks that a view's every element lies inside a storage of {@code storageBytes} bytes. */
+    public static void checkView(long storageBytes, DType dtype, long[] shape, long[] strides, long offset) {
+        if (shape.length != strides.length) {
+            throw new IllegalArgumentException("shape " + Shapes.str(shape) + " and strides " + Shapes.str(strides)
+                    + " must have the same length");
+        }
+        if (offset < 0) {
+            throw new IllegalArgumentException("storage offset must be >= 0, got " + offset);
+        }
+        long max = offset;
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] == 0) {
+                return;
+            }
+            if (strides[i] < 0) {
+                throw new IllegalArgumentException("negative strides are not supported: " + Shapes.str(strides));
+            }
+            max += (shape[i] - 1) * strides[i];
+        }
+        if ((max + 1) * dtype.byteSize() > storageBytes) {
+            throw new IllegalArgumentException("view of shape " + Shapes.str(shape) + ", strides " + Shapes.str(strides)
+                    + ", offset " + offset + " needs " + (max + 1) * dtype.byteSize() + " bytes but storage has "
+                    + storageBytes);
+        }
+    }
 }

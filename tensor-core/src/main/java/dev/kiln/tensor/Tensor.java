@@ -7,7 +7,6 @@ import dev.kiln.memory.Storage;
 import dev.kiln.ops.Creation;
 import dev.kiln.ops.Views;
 import java.lang.ref.Cleaner;
-import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.FieldVector;
 
@@ -76,7 +75,7 @@ public final class Tensor extends TensorMath implements AutoCloseable {
      * Checks that every addressable element lies inside the storage.
      */
     public static Tensor ofStorage(Storage storage, DType dtype, long[] shape, long[] strides, long offset) {
-        checkGeometry(storage, dtype, shape, strides, offset);
+        Shapes.checkView(storage.byteSize(), dtype, shape, strides, offset);
         return new Tensor(storage.retain(), dtype, Device.CPU, shape.clone(), strides.clone(), offset);
     }
 
@@ -96,45 +95,6 @@ public final class Tensor extends TensorMath implements AutoCloseable {
         long n = Shapes.numel(shape);
         Storage storage = Storage.allocate(allocator, n * dtype.byteSize(), zeroed);
         return new Tensor(storage, dtype, Device.CPU, shape.clone(), Shapes.contiguousStrides(shape), 0);
-    }
-
-    private static void checkGeometry(Storage storage, DType dtype, long[] shape, long[] strides, long offset) {
-        if (shape.length != strides.length) {
-            throw new IllegalArgumentException("shape " + Shapes.str(shape) + " and strides " + Shapes.str(strides)
-                    + " must have the same length");
-        }
-        if (offset < 0) {
-            throw new IllegalArgumentException("storage offset must be >= 0, got " + offset);
-        }
-        long max = offset;
-        for (int i = 0; i < shape.length; i++) {
-            if (shape[i] == 0) {
-                return;
-            }
-            if (strides[i] < 0) {
-                throw new IllegalArgumentException("negative strides are not supported: " + Shapes.str(strides));
-            }
-            max += (shape[i] - 1) * strides[i];
-        }
-        if ((max + 1) * dtype.byteSize() > storage.byteSize()) {
-            throw new IllegalArgumentException("view of shape " + Shapes.str(shape) + ", strides " + Shapes.str(strides)
-                    + ", offset " + offset + " needs " + (max + 1) * dtype.byteSize() + " bytes but storage has "
-                    + storage.byteSize());
-        }
-    }
-
-    /**
-     * Wraps the data buffer of an Arrow fixed-width vector as a 1-d tensor without copying. The tensor keeps the
-     * buffer alive (Arrow reference counting) even after the vector is closed. Nulls are not representable:
-     * vectors with nulls are rejected.
-     */
-    public static Tensor fromArrow(FieldVector vector) {
-        return Creation.fromArrow(vector);
-    }
-
-    /** Wraps {@code numel(shape)} elements of {@code buffer} starting at {@code byteOffset}, without copying. */
-    public static Tensor fromArrow(ArrowBuf buffer, long byteOffset, DType dtype, long... shape) {
-        return Creation.fromArrow(buffer, byteOffset, dtype, shape);
     }
 
     /** Exports this tensor's elements as an Arrow vector; zero-copy when the tensor is contiguous from offset 0. */
@@ -286,22 +246,6 @@ public final class Tensor extends TensorMath implements AutoCloseable {
                     + " (shape " + Shapes.str(shape) + ")");
         }
         return getDouble(offset);
-    }
-
-    public float[] toFloatArray() {
-        return Creation.toFloatArray(this);
-    }
-
-    public double[] toDoubleArray() {
-        return Creation.toDoubleArray(this);
-    }
-
-    public long[] toLongArray() {
-        return Creation.toLongArray(this);
-    }
-
-    public boolean[] toBooleanArray() {
-        return Creation.toBooleanArray(this);
     }
 
     // ---------------------------------------------------------------- autograd

@@ -1,6 +1,8 @@
 package dev.kiln.tensor;
 
 import dev.kiln.ops.Creation;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.vector.FieldVector;
 
 /**
  * The PyTorch factory functions ({@code Tensor.zeros}, {@code Tensor.randn}, ...), called through {@link Tensor}.
@@ -144,5 +146,19 @@ abstract class TensorFactories {
 
     public static Tensor emptyLike(Tensor t) {
         return Tensor.empty(t.dtype(), t.shape());
+    }
+
+    /**
+     * Wraps the data buffer of an Arrow fixed-width vector as a 1-d tensor without copying. The tensor keeps the
+     * buffer alive (Arrow reference counting) even after the vector is closed. Nulls are not representable:
+     * vectors with nulls are rejected.
+     */
+    public static Tensor fromArrow(FieldVector vector) {
+        return Creation.fromArrow(vector);
+    }
+
+    /** Wraps {@code numel(shape)} elements of {@code buffer} starting at {@code byteOffset}, without copying. */
+    public static Tensor fromArrow(ArrowBuf buffer, long byteOffset, DType dtype, long... shape) {
+        return Creation.fromArrow(buffer, byteOffset, dtype, shape);
     }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.tensor;
 
+import dev.kiln.ops.Creation;
 import dev.kiln.ops.InPlace;
 import dev.kiln.ops.Indexing;
 import dev.kiln.ops.Joining;
@@ -19,6 +20,24 @@ abstract class TensorMath extends TensorFactories {
 
     private Tensor self() {
         return (Tensor) this;
+    }
+
+    // ---------------------------------------------------------------- Java arrays out (row-major copies)
+
+    public float[] toFloatArray() {
+        return Creation.toFloatArray(self());
+    }
+
+    public double[] toDoubleArray() {
+        return Creation.toDoubleArray(self());
+    }
+
+    public long[] toLongArray() {
+        return Creation.toLongArray(self());
+    }
+
+    public boolean[] toBooleanArray() {
+        return Creation.toBooleanArray(self());
     }
 
     // ---------------------------------------------------------------- pointwise math
