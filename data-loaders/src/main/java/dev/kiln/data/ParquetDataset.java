@@ -19,7 +19,11 @@ import org.apache.parquet.schema.MessageType;
  * Parquet files as a stream of {@link Batch}es of tensors, like a PyTorch {@code IterableDataset} over
  * Parquet/Petastorm: one file, a directory, or a glob, local or on any Hadoop FileSystem ({@code file://},
  * {@code hdfs://}, {@code s3a://}); no Hadoop install is needed (the shaded hadoop-client with a local
- * {@link Configuration}).
+ * {@link Configuration}). {@code hdfs://} works out of the box (the DFS client is in hadoop-client-runtime;
+ * {@code HdfsParquetTest} reads from an in-process HDFS). {@code s3a://} additionally needs {@code hadoop-aws} (same
+ * version as Hadoop) and the AWS SDK v2 bundle on the classpath, which Kiln does not bundle; Spark clusters that
+ * read S3 usually have them (EMR, Databricks, or {@code --packages org.apache.hadoop:hadoop-aws:<version>}).
+ * Credentials and endpoints go in the {@link Builder#configuration} ({@code fs.s3a.*}).
  *
  * <pre>{@code
  * try (ParquetDataset ds = ParquetDataset.builder("s3a://bucket/mnist/*.parquet")

@@ -69,7 +69,13 @@ final class ParquetTestFiles {
 
     /** {@code rows} rows of n features {@code value(row, j)} and label {@code row % 7}, via FeatureLabelWriter. */
     static Path features(Path file, int firstRow, int rows, int n, int rowGroupRows) throws IOException {
-        try (FeatureLabelWriter w = new FeatureLabelWriter(file.toString(), 128L << 20, rowGroupRows)) {
+        features(file.toString(), firstRow, rows, n, rowGroupRows);
+        return file;
+    }
+
+    /** The same at any Hadoop location, e.g. {@code hdfs://127.0.0.1:port/table/part-0.parquet}. */
+    static void features(String location, int firstRow, int rows, int n, int rowGroupRows) throws IOException {
+        try (FeatureLabelWriter w = new FeatureLabelWriter(location, 128L << 20, rowGroupRows)) {
             for (int i = firstRow; i < firstRow + rows; i++) {
                 float[] x = new float[n];
                 for (int j = 0; j < n; j++) {
@@ -78,6 +84,5 @@ final class ParquetTestFiles {
                 w.write(x, i % 7);
             }
         }
-        return file;
     }
 }
