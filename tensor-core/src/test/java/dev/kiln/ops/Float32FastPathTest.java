@@ -8,11 +8,12 @@ import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.ValuesIndices;
 import dev.kiln.testing.KilnTest;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The float32-only CPU kernels (2x2 max pooling and its gradient, ReLU's gradient over dense rows) against the
+ * The float32-only CPU kernels (2x2 max pooling and its gradient, ReLU's gradient over dense rows, im2col) against the
  * generic paths float64 takes, bit for bit: inputs are small multiples of 1/4 (exact in both dtypes, with many
  * ties), so every sum is exact and the float32 results must equal the float64 ones exactly, indices included,
  * with NaN, -inf, and -0 placed where they test PyTorch's tie and NaN rules.
@@ -82,6 +83,39 @@ class Float32FastPathTest extends KilnTest {
             y32.backward(g.to(DType.FLOAT32));
             assertSameAsFloat64(x32.grad(), x64.grad(), "max_pool2d gradient, kernel " + ks[0]);
         }
+    }
+
+    /**
+     * float32 im2col (heap-assembled rows) against float64's off-heap path, through conv2d forward and backward:
+     * padding on all sides, stride 2, dilation 2 and an asymmetric "same" padding; quarter-valued data makes every
+     * GEMM sum exact, so the two dtypes must agree to the bit.
+     */
+    @Test
+    void conv2dFloat32Im2colEqualsFloat64Path() {
+        long[][] cases = {{1, 1, 2, 2, 1, 1}, {2, 1, 1, 0, 1, 1}, {1, 2, 2, 1, 2, 2}, {1, 1, 1, 2, 1, 3}};
+        for (long[] k : cases) { // stride h/w, padding h/w, dilation h/w
+            double[] xv = quarters(2 * 3 * 9 * 8, k[0] + 31 * k[2]);
+            double[] wv = quarters(4 * 3 * 3 * 4, 13);
+            Tensor x64 = Tensor.of(xv).view(2, 3, 9, 8).requiresGrad_(true);
+            Tensor w64 = Tensor.of(wv).view(4, 3, 3, 4).requiresGrad_(true);
+            Tensor x32 = Tensor.of(xv).view(2, 3, 9, 8).to(DType.FLOAT32).requiresGrad_(true);
+            Tensor w32 = Tensor.of(wv).view(4, 3, 3, 4).to(DType.FLOAT32).requiresGrad_(true);
+            long[] stride = {k[0], k[1]};
+            long[] pad = {k[2], k[3]};
+            long[] dil = {k[4], k[5]};
+            Tensor y64 = F.conv2d(x64, w64, null, stride, pad, dil, 1);
+            Tensor y32 = F.conv2d(x32, w32, null, stride, pad, dil, 1);
+            assertSameAsFloat64(y32, y64, "conv2d " + Arrays.toString(k));
+            Tensor g = Tensor.of(quarters((int) y64.numel(), 17)).view(y64.shape());
+            y64.backward(g);
+            y32.backward(g.to(DType.FLOAT32));
+            assertSameAsFloat64(w32.grad(), w64.grad(), "conv2d weight grad " + Arrays.toString(k));
+            assertSameAsFloat64(x32.grad(), x64.grad(), "conv2d input grad " + Arrays.toString(k));
+        }
+        Tensor x = Tensor.of(quarters(1 * 2 * 5 * 6, 3)).view(1, 2, 5, 6);
+        Tensor w = Tensor.of(quarters(3 * 2 * 4 * 3, 4)).view(3, 2, 4, 3);
+        assertSameAsFloat64(F.conv2d(x.to(DType.FLOAT32), w.to(DType.FLOAT32), null, new long[] {1}, "same",
+                new long[] {1}, 1), F.conv2d(x, w, null, new long[] {1}, "same", new long[] {1}, 1), "same padding");
     }
 
     @Test
