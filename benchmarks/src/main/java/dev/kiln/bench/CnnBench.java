@@ -29,6 +29,13 @@ import java.util.function.Supplier;
  *   dev.kiln.bench.CnnBench [--model mnist-cnn|lenet5|all] [--quick] [--no-torch]
  * </pre>
  * {@code --no-torch} times Kiln alone (for profiling: it never loads libtorch).
+ *
+ * <p>NOTE: two OpenBLAS environment settings change Kiln's side a lot on the 2-core AMD EPYC dev machine (libtorch
+ * does not use OpenBLAS): OpenBLAS 0.3.31's dynamic-arch detection picks its AVX2 "Haswell" kernels there although
+ * the CPU has AVX-512 ({@code OPENBLAS_CORETYPE=SKYLAKEX}: the 64x800x25088 conv GEMM goes from ~195 to ~320
+ * GFLOP/s), and its worker thread busy-waits ~0.1 s after each GEMM, stealing a core from Kiln's own parallel
+ * kernels between GEMMs ({@code OPENBLAS_THREAD_TIMEOUT=4}). Both are read when the library loads, so they must be
+ * in the environment of the JVM.
  */
 public final class CnnBench {
     private static final long N = 10_000;
