@@ -125,6 +125,9 @@ class Float32FastPathTest extends KilnTest {
         v[1] = -0.0;
         v[2] = Double.NaN; // NaN > 0 is false: gradient 0
         v[1023] = Double.POSITIVE_INFINITY;
+        v[1024] = Float.MIN_VALUE; // the smallest subnormal is > 0: the bit mask must keep its gradient
+        v[1025] = -Float.MIN_VALUE;
+        v[2400] = Double.NEGATIVE_INFINITY;
         double[] gv = quarters(n, 5);
         gv[1023] = Double.NaN; // passes through where the input is positive
         Tensor x64 = Tensor.of(v).requiresGrad_(true);

@@ -113,38 +113,42 @@ final class CpuPool {
         long outBase = out.dataAddress();
         long idxBase = indices.dataAddress();
         long l = (long) oh * ow;
-        forPlanes(in, 4 * l, p -> {
+        Parallel.forRange(in.size(0) * in.size(1), 4 * l, (lo, hi) -> {
+            // Buffers fetched once per range, not per plane: ThreadLocal.get() showed up in LeNet's profile.
             float[][] buf = planeBuffers(h * wd, (int) l);
             float[] x = buf[0];
             float[] y = buf[1];
-            Unsafe.copyToArray(inBase + p * h * wd * 4, x, 0, h * wd);
-            long idx = idxBase + p * l * 8;
-            for (int oy = 0; oy < oh; oy++) {
-                int row = 2 * oy * wd;
-                for (int ox = 0; ox < ow; ox++) {
-                    int i = row + 2 * ox;
-                    // NOTE: non-short-circuit | and selects, so C2 emits conditional moves: on real activations
-                    // which cell wins is a coin toss, and the branchy version mispredicted about once per window.
-                    float max = x[i]; // the first cell always beats the initial -inf (or is -inf itself)
-                    int arg = i;
-                    float v = x[i + 1];
-                    boolean take = v > max | v != v;
-                    max = take ? v : max;
-                    arg = take ? i + 1 : arg;
-                    v = x[i + wd];
-                    take = v > max | v != v;
-                    max = take ? v : max;
-                    arg = take ? i + wd : arg;
-                    v = x[i + wd + 1];
-                    take = v > max | v != v;
-                    max = take ? v : max;
-                    arg = take ? i + wd + 1 : arg;
-                    y[oy * ow + ox] = max;
-                    Unsafe.putLong(idx + 8L * (oy * ow + ox), arg);
-                }
+            for (long p = lo; p < hi; p++) {
+                maxPool2x2Plane(x, y, inBase + p * h * wd * 4, outBase + p * l * 4, idxBase + p * l * 8, h, wd, oh,
+                        ow);
             }
-            Unsafe.copyFromArray(y, 0, outBase + p * l * 4, (int) l);
         });
+    }
+
+    /** One plane: {@code src} {@code h x wd} floats in, {@code oh x ow} maxima to {@code dst}, argmaxes to {@code idx}. */
+    private static void maxPool2x2Plane(float[] x, float[] y, long src, long dst, long idx, int h, int wd, int oh,
+                                        int ow) {
+        Unsafe.copyToArray(src, x, 0, h * wd);
+        for (int oy = 0; oy < oh; oy++) {
+            int row = 2 * oy * wd;
+            for (int ox = 0; ox < ow; ox++) {
+                int i = row + 2 * ox;
+                // NOTE: only the int argmax is selected and the max re-read from it: C2 turns int selects into
+                // conditional moves but float ones into branches, and which cell wins is a coin toss on real
+                // activations (the branchy version mispredicted about once per window). The first cell always
+                // beats the initial -inf (or is -inf itself), so it starts as the argmax.
+                int arg = i;
+                float v = x[i + 1];
+                arg = v > x[arg] | v != v ? i + 1 : arg;
+                v = x[i + wd];
+                arg = v > x[arg] | v != v ? i + wd : arg;
+                v = x[i + wd + 1];
+                arg = v > x[arg] | v != v ? i + wd + 1 : arg;
+                y[oy * ow + ox] = x[arg];
+                Unsafe.putLong(idx + 8L * (oy * ow + ox), arg);
+            }
+        }
+        Unsafe.copyFromArray(y, 0, dst, oh * ow);
     }
 
     private static final ThreadLocal<float[][]> PLANES = ThreadLocal.withInitial(() -> new float[2][0]);
@@ -190,17 +194,19 @@ final class CpuPool {
         long gBase = grad.dataAddress();
         long idxBase = indices.dataAddress();
         long inBase = gradIn.dataAddress();
-        forPlanes(gradIn, l + plane, p -> {
+        Parallel.forRange(gradIn.size(0) * gradIn.size(1), l + plane, (lo, hi) -> {
             float[][] buf = planeBuffers(plane, l);
             float[] acc = buf[0];
             float[] g = buf[1];
-            java.util.Arrays.fill(acc, 0, plane, 0f);
-            Unsafe.copyToArray(gBase + p * l * 4, g, 0, l);
-            long idx = idxBase + p * l * 8;
-            for (int o = 0; o < l; o++) {
-                acc[(int) Unsafe.getLong(idx + 8L * o)] += g[o];
+            for (long p = lo; p < hi; p++) {
+                java.util.Arrays.fill(acc, 0, plane, 0f);
+                Unsafe.copyToArray(gBase + p * l * 4, g, 0, l);
+                long idx = idxBase + p * l * 8;
+                for (int o = 0; o < l; o++) {
+                    acc[(int) Unsafe.getLong(idx + 8L * o)] += g[o];
+                }
+                Unsafe.copyFromArray(acc, 0, inBase + p * plane * 4, plane);
             }
-            Unsafe.copyFromArray(acc, 0, inBase + p * plane * 4, plane);
         });
     }
 
