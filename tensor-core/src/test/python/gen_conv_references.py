@@ -179,3 +179,23 @@ emit("avg_pool2d", "exclude_pad", avg_pool2d(x, (3, 3), (2, 2), (1, 1), True, Fa
 x = rng.standard_normal((2, 3, 7, 5))
 emit("adaptive_avg_pool2d", "input", x)
 emit("adaptive_avg_pool2d", "expected", adaptive_avg_pool2d(x, 3, 2))
+
+# max_pool2d 2x2 stride 2 (MaxPool2d(2), float32's fast path): odd width, floor and ceil mode (ceil falls back to the
+# generic path), plus the gradient of the floor-mode pooling for an upstream gradient g (scattered to the argmax)
+x = rng.standard_normal((2, 3, 6, 7))
+g = rng.standard_normal((2, 3, 3, 3))
+out, idx = max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
+grad_in = np.zeros_like(x)
+for b_ in range(2):
+    for ch in range(3):
+        plane = grad_in[b_, ch].reshape(-1)
+        for k, i in enumerate(idx[b_, ch].reshape(-1)):
+            plane[int(i)] += g[b_, ch].reshape(-1)[k]
+emit("max_pool2d_2x2", "input", x)
+emit("max_pool2d_2x2", "grad", g)
+emit("max_pool2d_2x2", "expected", out)
+emit("max_pool2d_2x2", "indices", idx)
+emit("max_pool2d_2x2", "grad_input", grad_in)
+out, idx = max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), True)
+emit("max_pool2d_2x2", "ceil_expected", out)
+emit("max_pool2d_2x2", "ceil_indices", idx)

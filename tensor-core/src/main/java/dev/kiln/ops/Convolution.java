@@ -79,35 +79,50 @@ public final class Convolution {
                 ? window(1, k[0], 1, stride[0], 0, pad[0], 0, pad[1], 1, dilation[0], 1, in[0])
                 : window(k[0], k[1], stride[0], stride[1], pad[0], pad[1], pad[2], pad[3], dilation[0], dilation[1],
                         in[0], in[1]);
-        Tensor y = gemm(x4, w4, win, groups);
-        if (bias != null) {
-            y = Pointwise.add(y, Views.view(bias, new long[] {bias.numel(), 1, 1}));
-        }
+        Tensor y = gemm(x4, w4, bias, win, groups);
         if (spatial == 1) {
             y = Views.squeeze(y, 2);
         }
         return batched ? y : Views.squeeze(y, 0);
     }
 
-    /** {@code y[n] = W cols[n]} per group, shaped {@code [N, O, oh, ow]}. */
-    private static Tensor gemm(Tensor x, Tensor w, Window2d win, long groups) {
+    /** {@code y[n] = W cols[n] + b} per group, shaped {@code [N, O, oh, ow]}. */
+    private static Tensor gemm(Tensor x, Tensor w, Tensor bias, Window2d win, long groups) {
         long n = x.size(0);
         long o = w.size(0);
         long rows = w.size(1) * win.taps();
         Tensor y;
         if (groups == 1) {
-            // One GEMM over the whole batch, [O, rows] x [rows, N*P], instead of N small ones: small GEMMs leave
-            // OpenBLAS's threads idle-spinning, which costs orders of magnitude on a busy 2-core machine.
-            long p = win.outPlane();
-            Tensor colsAll = Im2Col.unfoldBatchInner(x, win);
-            Tensor yAll = Linalg.matmul(Views.reshape(w, new long[] {o, rows}), colsAll);
-            y = Views.permute(Views.view(yAll, new long[] {o, n, p}), new long[] {1, 0, 2});
+            y = batchGemm(x, w, bias, win);
         } else {
             Tensor cols = Im2Col.unfold(x, win);
             Tensor wg = Views.reshape(w, new long[] {groups, o / groups, rows});
             y = Linalg.matmul(wg, Views.view(cols, new long[] {n, groups, rows, win.outPlane()}));
+            if (bias != null) {
+                y = Pointwise.add(y, Views.view(bias, new long[] {groups, o / groups, 1}));
+            }
         }
         return Views.reshape(y, new long[] {n, o, win.oh(), win.ow()});
+    }
+
+    /**
+     * {@code y[n] = W cols[n] + b} for the images of {@code x} as ONE GEMM, {@code [O, rows] x [rows, N*P]}, instead
+     * of N small ones: small GEMMs leave OpenBLAS's threads idle-spinning, which costs orders of magnitude on a busy
+     * 2-core machine. Returns {@code [N, O, P]}.
+     */
+    private static Tensor batchGemm(Tensor x, Tensor w, Tensor bias, Window2d win) {
+        long n = x.size(0);
+        long o = w.size(0);
+        long p = win.outPlane();
+        Tensor colsAll = Im2Col.unfoldBatchInner(x, win);
+        Tensor yAll = Linalg.matmul(Views.reshape(w, new long[] {o, colsAll.size(0)}), colsAll);
+        Tensor y = Views.permute(Views.view(yAll, new long[] {o, n, p}), new long[] {1, 0, 2});
+        if (bias != null) {
+            // The add writes a fresh contiguous [N, O, P] tensor, so it is also the copy that un-permutes the
+            // batch-inner GEMM output: one pass instead of a reshape copy followed by a bias add.
+            y = Pointwise.add(y, Views.view(bias, new long[] {o, 1}));
+        }
+        return y;
     }
 
     private static Window2d window(long kh, long kw, long sh, long sw, long ph, long pw, long phAfter, long pwAfter,

@@ -116,6 +116,28 @@ class ConvReferenceTest extends KilnTest {
         }
     }
 
+    /** MaxPool2d(2): float32 takes the 2x2 fast path in floor mode, the generic path in ceil mode (odd width). */
+    @Test
+    void maxPool2d2x2FastPathValuesIndicesAndGradient() {
+        for (DType t : BOTH) {
+            Tensor x = ref("max_pool2d_2x2 input", t).requiresGrad_(true);
+            ValuesIndices r = F.maxPool2dWithIndices(x, new long[] {2}, new long[] {}, new long[] {0}, new long[] {1},
+                    false);
+            assertRef(r.values(), "max_pool2d_2x2 expected", t);
+            assertArrayEquals(longs(ref("max_pool2d_2x2 indices", DType.FLOAT64)), r.indices().toLongArray());
+            r.values().backward(ref("max_pool2d_2x2 grad", t));
+            assertRef(x.grad(), "max_pool2d_2x2 grad_input", t);
+            ValuesIndices c = F.maxPool2dWithIndices(x, new long[] {2}, new long[] {}, new long[] {0}, new long[] {1},
+                    true);
+            assertRef(c.values(), "max_pool2d_2x2 ceil_expected", t);
+            assertArrayEquals(longs(ref("max_pool2d_2x2 ceil_indices", DType.FLOAT64)), c.indices().toLongArray());
+        }
+    }
+
+    private static long[] longs(Tensor t) {
+        return Arrays.stream(t.toDoubleArray()).mapToLong(v -> (long) v).toArray();
+    }
+
     @Test
     void avgPool2dCountIncludePadBothWays() {
         for (DType t : BOTH) {

@@ -43,6 +43,10 @@ final class CpuPool {
     // ---------------------------------------------------------------- max
 
     void maxPool2d(Tensor in, Window2d w, Tensor out, Tensor indices) {
+        if (in.dtype() == DType.FLOAT32 && isPlain2x2(w, in.size(2), in.size(3))) {
+            maxPool2x2F32(in, w, out, indices);
+            return;
+        }
         boolean f32 = in.dtype() == DType.FLOAT32;
         int es = in.dtype().byteSize();
         int h = (int) in.size(2);
@@ -85,8 +89,88 @@ final class CpuPool {
         });
     }
 
+    /**
+     * True for {@code MaxPool2d(2)}'s window (2x2, stride 2, no padding, no dilation) when every window lies inside
+     * the input (always without ceil mode; with it, only for even sizes), the shape LeNet-style CNNs use.
+     */
+    static boolean isPlain2x2(Window2d w, long h, long wd) {
+        return w.kh() == 2 && w.kw() == 2 && w.sh() == 2 && w.sw() == 2 && w.ph() == 0 && w.pw() == 0
+                && w.dh() == 1 && w.dw() == 1 && 2L * w.oh() <= h && 2L * w.ow() <= wd;
+    }
+
+    /**
+     * float32 2x2/stride-2 max pooling: the plane is copied into a per-thread {@code float[]} and each window is
+     * four float compares in the generic path's order (row by row; strict {@code >} so the first of equal maxima
+     * wins; NaN wins, and the last NaN), so values and indices are exactly the generic path's. The generic path
+     * spent most of its time widening every element to double behind a dtype test and in {@code Double.isNaN}.
+     */
+    private static void maxPool2x2F32(Tensor in, Window2d w, Tensor out, Tensor indices) {
+        int h = (int) in.size(2);
+        int wd = (int) in.size(3);
+        int oh = w.oh();
+        int ow = w.ow();
+        long inBase = in.dataAddress();
+        long outBase = out.dataAddress();
+        long idxBase = indices.dataAddress();
+        long l = (long) oh * ow;
+        Parallel.forRange(in.size(0) * in.size(1), 4 * l, (lo, hi) -> {
+            // Buffers fetched once per range, not per plane: ThreadLocal.get() showed up in LeNet's profile.
+            float[][] buf = planeBuffers(h * wd, (int) l);
+            float[] x = buf[0];
+            float[] y = buf[1];
+            for (long p = lo; p < hi; p++) {
+                maxPool2x2Plane(x, y, inBase + p * h * wd * 4, outBase + p * l * 4, idxBase + p * l * 8, h, wd, oh,
+                        ow);
+            }
+        });
+    }
+
+    /** One plane: {@code src} {@code h x wd} floats in, {@code oh x ow} maxima to {@code dst}, argmaxes to {@code idx}. */
+    private static void maxPool2x2Plane(float[] x, float[] y, long src, long dst, long idx, int h, int wd, int oh,
+                                        int ow) {
+        Unsafe.copyToArray(src, x, 0, h * wd);
+        for (int oy = 0; oy < oh; oy++) {
+            int row = 2 * oy * wd;
+            for (int ox = 0; ox < ow; ox++) {
+                int i = row + 2 * ox;
+                // NOTE: only the int argmax is selected and the max re-read from it: C2 turns int selects into
+                // conditional moves but float ones into branches, and which cell wins is a coin toss on real
+                // activations (the branchy version mispredicted about once per window). The first cell always
+                // beats the initial -inf (or is -inf itself), so it starts as the argmax.
+                int arg = i;
+                float v = x[i + 1];
+                arg = v > x[arg] | v != v ? i + 1 : arg;
+                v = x[i + wd];
+                arg = v > x[arg] | v != v ? i + wd : arg;
+                v = x[i + wd + 1];
+                arg = v > x[arg] | v != v ? i + wd + 1 : arg;
+                y[oy * ow + ox] = x[arg];
+                Unsafe.putLong(idx + 8L * (oy * ow + ox), arg);
+            }
+        }
+        Unsafe.copyFromArray(y, 0, dst, oh * ow);
+    }
+
+    private static final ThreadLocal<float[][]> PLANES = ThreadLocal.withInitial(() -> new float[2][0]);
+
+    /** Two per-thread float buffers of at least {@code a} and {@code b} elements (grown, never shrunk). */
+    static float[][] planeBuffers(int a, int b) {
+        float[][] buf = PLANES.get();
+        if (buf[0].length < a) {
+            buf[0] = new float[a];
+        }
+        if (buf[1].length < b) {
+            buf[1] = new float[b];
+        }
+        return buf;
+    }
+
     void maxPool2dBackward(Tensor grad, Tensor indices, Tensor gradIn) {
-        boolean f32 = grad.dtype() == DType.FLOAT32;
+        if (grad.dtype() == DType.FLOAT32) {
+            maxPool2dBackwardF32(grad, indices, gradIn);
+            return;
+        }
+        boolean f32 = false; // float32 took the path above
         int es = grad.dtype().byteSize();
         long plane = gradIn.size(2) * gradIn.size(3);
         long l = grad.size(2) * grad.size(3);
@@ -99,6 +183,29 @@ final class CpuPool {
             for (long o = p * l; o < (p + 1) * l; o++) {
                 long at = dst + Unsafe.getLong(idxBase + o * 8) * es;
                 store(f32, at, load(f32, at) + load(f32, gBase + o * es));
+            }
+        });
+    }
+
+    /** float32 scatter-add of each gradient at its argmax, accumulated in a per-thread plane buffer. */
+    private static void maxPool2dBackwardF32(Tensor grad, Tensor indices, Tensor gradIn) {
+        int plane = (int) (gradIn.size(2) * gradIn.size(3));
+        int l = (int) (grad.size(2) * grad.size(3));
+        long gBase = grad.dataAddress();
+        long idxBase = indices.dataAddress();
+        long inBase = gradIn.dataAddress();
+        Parallel.forRange(gradIn.size(0) * gradIn.size(1), l + plane, (lo, hi) -> {
+            float[][] buf = planeBuffers(plane, l);
+            float[] acc = buf[0];
+            float[] g = buf[1];
+            for (long p = lo; p < hi; p++) {
+                java.util.Arrays.fill(acc, 0, plane, 0f);
+                Unsafe.copyToArray(gBase + p * l * 4, g, 0, l);
+                long idx = idxBase + p * l * 8;
+                for (int o = 0; o < l; o++) {
+                    acc[(int) Unsafe.getLong(idx + 8L * o)] += g[o];
+                }
+                Unsafe.copyFromArray(acc, 0, inBase + p * plane * 4, plane);
             }
         });
     }
