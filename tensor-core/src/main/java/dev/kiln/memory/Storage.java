@@ -27,6 +27,7 @@ public final class Storage {
 
     /** Allocates {@code byteSize} bytes from {@code allocator}; contents are undefined unless {@code zeroed}. */
     public static Storage allocate(BufferAllocator allocator, long byteSize, boolean zeroed) {
+        GcPressure.onAllocate(allocator, byteSize);
         ArrowBuf buf = allocator.buffer(Math.max(byteSize, 1));
         if (zeroed) {
             buf.setZero(0, buf.capacity());
