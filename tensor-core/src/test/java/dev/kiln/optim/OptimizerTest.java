@@ -19,23 +19,8 @@ import org.junit.jupiter.api.Test;
  * {@code f(p) = sum(0.5 A (p - C)^2 + 0.1/3 p^3)}; here the gradient comes from autograd.
  */
 class OptimizerTest extends KilnTest {
-    private static final double TOL = 1e-6;
-
     private void runGolden(String name, Function<List<Tensor>, Optimizer> make) {
-        Tensor a = References.tensor("opt.A");
-        Tensor c = References.tensor("opt.C");
-        Tensor p = TensorScope.detach(References.tensor("opt.p0").clone()).requiresGrad_(true);
-        try (p; Optimizer opt = make.apply(List.of(p))) {
-            for (int step = 1; step <= 5; step++) {
-                try (var s = TensorScope.open()) {
-                    opt.zeroGrad();
-                    Tensor d = p.sub(c);
-                    a.mul(d).mul(d).mul(0.5).sum().add(p.pow(3).mul(0.1 / 3).sum()).backward();
-                    opt.step();
-                }
-                assertClose(p, TOL, References.values(name + ".step" + step));
-            }
-        }
+        GoldenQuadratic.run(References::tensor, References::values, name, make);
     }
 
     @Test
