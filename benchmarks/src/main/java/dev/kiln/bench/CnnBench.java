@@ -74,7 +74,7 @@ public final class CnnBench {
             float[] xs = torch ? x.toFloatArray() : null;
             float[] ys = torch ? toFloats(y) : null;
             for (Arch a : archs) {
-                try (KilnCnn kiln = new KilnCnn(a.kiln().get(), x, y, TRAIN_BATCH, INFER_BATCH)) {
+                try (KilnTrainer kiln = new KilnTrainer(a.kiln().get(), x, y, TRAIN_BATCH, INFER_BATCH)) {
                     if (!torch) {
                         kilnOnly(a, kiln, quick);
                         continue;
@@ -97,8 +97,8 @@ public final class CnnBench {
     }
 
     private static List<Arch> archs(String which) {
-        Arch mnist = new Arch("mnist-cnn", "MnistCnn (conv32-conv64-fc128)", KilnCnn::mnistCnn, DjlCnn::mnistCnn);
-        Arch lenet = new Arch("lenet5", "LeNet-5 (conv6-conv16-fc120-84)", KilnCnn::leNet5, DjlCnn::leNet5);
+        Arch mnist = new Arch("mnist-cnn", "MnistCnn (conv32-conv64-fc128)", KilnTrainer::mnistCnn, DjlCnn::mnistCnn);
+        Arch lenet = new Arch("lenet5", "LeNet-5 (conv6-conv16-fc120-84)", KilnTrainer::leNet5, DjlCnn::leNet5);
         return switch (which) {
             case "all" -> List.of(mnist, lenet);
             case "mnist-cnn" -> List.of(mnist);
@@ -108,14 +108,14 @@ public final class CnnBench {
         };
     }
 
-    private static void kilnOnly(Arch a, KilnCnn kiln, boolean quick) {
+    private static void kilnOnly(Arch a, KilnTrainer kiln, boolean quick) {
         double[] t = Timing.compare(quick ? 3 : 5, quick ? 0.5 : 2.0, quick ? 1.0 : 4.0, kiln::trainStep,
                 kiln::inferStep);
         System.out.printf(Locale.ROOT, "%s Kiln: train %.0f samples/s (%.1f ms/step), inference %.0f samples/s, "
                 + "loss %.4f%n", a.name(), TRAIN_BATCH / t[0], t[0] * 1e3, INFER_BATCH / t[1], kiln.lastLoss);
     }
 
-    private static List<String> compare(Arch a, KilnCnn kiln, DjlCnn djl, boolean quick) {
+    private static List<String> compare(Arch a, KilnTrainer kiln, DjlCnn djl, boolean quick) {
         int samples = quick ? 3 : 7;
         double min = quick ? 0.5 : 1.5;
         double warm = quick ? 1.0 : 3.0;

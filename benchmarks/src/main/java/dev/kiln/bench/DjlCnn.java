@@ -21,7 +21,7 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 
 /**
- * The CNNs of {@link KilnCnn} in libtorch through DJL's PyTorch engine: DJL's {@code Conv2d} runs
+ * The CNNs of {@link KilnTrainer} in libtorch through DJL's PyTorch engine: DJL's {@code Conv2d} runs
  * {@code torch::conv2d} (mkldnn/oneDNN or its im2col path on CPU, as PyTorch itself picks), {@code Pool.maxPool2d}
  * {@code torch::max_pool2d}, Adam is DJL's fused {@code adamUpdate}. Same batch sizes, same data, same order.
  */

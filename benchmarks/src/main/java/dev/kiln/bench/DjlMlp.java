@@ -17,7 +17,7 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 
 /**
- * The same MLP as {@link KilnMlp} in libtorch through DJL's PyTorch engine: DJL's {@code Linear} blocks run
+ * The same MLP as {@link KilnTrainer} in libtorch through DJL's PyTorch engine: DJL's {@code Linear} blocks run
  * {@code torch::linear}, {@code softmaxCrossEntropyLoss} a log-softmax and pick, and Adam is DJL's fused
  * {@code adamUpdate} (one libtorch call per parameter). Same batch sizes, same data, walked in the same order.
  */

@@ -55,7 +55,7 @@ public final class MlpBench {
                 System.getProperty("java.vm.name"), System.getProperty("java.version"));
         Kiln.manualSeed(0);
         try (Tensor x = Tensor.randn(N, 784); Tensor y = Tensor.randint(0, 10, N)) {
-            try (KilnMlp kiln = new KilnMlp(x, y, TRAIN_BATCH, INFER_BATCH)) {
+            try (KilnTrainer kiln = new KilnTrainer(KilnTrainer.mnistMlp(), x, y, TRAIN_BATCH, INFER_BATCH)) {
                 epochs(kiln, epochs);
                 long peakKb = statusKb("VmHWM");
                 System.out.printf(Locale.ROOT, "Kiln peak RSS (VmHWM, before libtorch loads): %.0f MiB%n",
@@ -73,7 +73,7 @@ public final class MlpBench {
     }
 
     /** Full epochs of Kiln training; Arrow bytes after each epoch show whether memory grows. */
-    private static void epochs(KilnMlp kiln, int epochs) {
+    private static void epochs(KilnTrainer kiln, int epochs) {
         long steps = kiln.samples() / TRAIN_BATCH;
         for (int e = 1; e <= epochs; e++) {
             long t0 = System.nanoTime();
@@ -87,14 +87,14 @@ public final class MlpBench {
         }
     }
 
-    private static void kilnOnly(KilnMlp kiln, boolean quick) {
+    private static void kilnOnly(KilnTrainer kiln, boolean quick) {
         double[] t = Timing.compare(quick ? 3 : 5, quick ? 0.3 : 1.0, quick ? 0.5 : 2.0, kiln::trainStep,
                 kiln::inferStep);
         System.out.printf(Locale.ROOT, "Kiln train %.0f samples/s, inference %.0f samples/s%n", TRAIN_BATCH / t[0],
                 INFER_BATCH / t[1]);
     }
 
-    private static void compare(KilnMlp kiln, DjlMlp djl, boolean quick, long peakKb) {
+    private static void compare(KilnTrainer kiln, DjlMlp djl, boolean quick, long peakKb) {
         int samples = quick ? 3 : 7;
         double min = quick ? 0.3 : 1.0;
         double warm = quick ? 0.5 : 2.0;

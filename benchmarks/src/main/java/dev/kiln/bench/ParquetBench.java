@@ -120,7 +120,7 @@ public final class ParquetBench {
         try (TensorScope scope = TensorScope.open(alloc)) {
             Tensor x = Tensor.rand(4096, N);
             Tensor y = Tensor.randint(0, 10, 4096);
-            try (KilnMlp mlp = new KilnMlp(x, y, batch, batch)) {
+            try (KilnTrainer mlp = new KilnTrainer(KilnTrainer.mnistMlp(), x, y, batch, batch)) {
                 for (int i = 0; i < 150; i++) { // JIT and BLAS warm-up
                     mlp.trainStep();
                 }

@@ -14,12 +14,12 @@ import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 
 /**
- * A CNN in Kiln (cross entropy, Adam lr 1e-3) stepping through a fixed {@code [N, 1, 28, 28]} data set in order:
- * {@link #trainStep()} is the PyTorch loop body (zero_grad, forward, loss, backward, step) on the next batch,
- * {@link #inferStep()} a no-grad eval forward of the next inference batch. {@link #mnistCnn()} and
- * {@link #leNet5()} build the two architectures {@link CnnBench} times; {@link DjlCnn} builds the same in libtorch.
+ * A Kiln model (cross entropy, Adam lr 1e-3) stepping through a fixed data set in order: {@link #trainStep()} is
+ * the PyTorch loop body (zero_grad, forward, loss, backward, step) on the next batch, {@link #inferStep()} a
+ * no-grad eval forward of the next inference batch. {@link #mnistMlp()}, {@link #mnistCnn()} and {@link #leNet5()}
+ * build the architectures the benchmarks time; {@link DjlMlp} and {@link DjlCnn} build the same in libtorch.
  */
-final class KilnCnn implements AutoCloseable {
+final class KilnTrainer implements AutoCloseable {
     private final Tensor x;
     private final Tensor y;
     private final int trainBatch;
@@ -31,13 +31,18 @@ final class KilnCnn implements AutoCloseable {
     private long inferPos;
     double lastLoss;
 
-    KilnCnn(Sequential model, Tensor x, Tensor y, int trainBatch, int inferBatch) {
+    KilnTrainer(Sequential model, Tensor x, Tensor y, int trainBatch, int inferBatch) {
         this.model = model;
         this.optimizer = new Adam(model.parameters(), 1e-3);
         this.x = x;
         this.y = y;
         this.trainBatch = trainBatch;
         this.inferBatch = inferBatch;
+    }
+
+    /** The MNIST MLP: 784-256-128-10 with ReLU. */
+    static Sequential mnistMlp() {
+        return new Sequential(new Linear(784, 256), new ReLU(), new Linear(256, 128), new ReLU(), new Linear(128, 10));
     }
 
     /** examples/MnistCnn: conv(1→32,5,pad 2)-ReLU-pool2-conv(32→64,5,pad 2)-ReLU-pool2-dropout(.25)-fc128-fc10. */
