@@ -79,9 +79,9 @@ public final class CnnBench {
                         kilnOnly(a, kiln, quick);
                         continue;
                     }
-                    try (DjlCnn djl = new DjlCnn(a.djl().get(), xs, ys, N, TRAIN_BATCH, INFER_BATCH)) {
+                    try (DjlTrainer djl = new DjlTrainer(a.djl().get(), xs, ys, N, new long[] {1, 28, 28}, TRAIN_BATCH, INFER_BATCH)) {
                         if (rows.isEmpty()) {
-                            System.out.println("reference: " + DjlMlp.engineDescription());
+                            System.out.println("reference: " + DjlTrainer.engineDescription());
                         }
                         rows.addAll(compare(a, kiln, djl, quick));
                     }
@@ -97,8 +97,8 @@ public final class CnnBench {
     }
 
     private static List<Arch> archs(String which) {
-        Arch mnist = new Arch("mnist-cnn", "MnistCnn (conv32-conv64-fc128)", KilnTrainer::mnistCnn, DjlCnn::mnistCnn);
-        Arch lenet = new Arch("lenet5", "LeNet-5 (conv6-conv16-fc120-84)", KilnTrainer::leNet5, DjlCnn::leNet5);
+        Arch mnist = new Arch("mnist-cnn", "MnistCnn (conv32-conv64-fc128)", KilnTrainer::mnistCnn, DjlTrainer::mnistCnn);
+        Arch lenet = new Arch("lenet5", "LeNet-5 (conv6-conv16-fc120-84)", KilnTrainer::leNet5, DjlTrainer::leNet5);
         return switch (which) {
             case "all" -> List.of(mnist, lenet);
             case "mnist-cnn" -> List.of(mnist);
@@ -115,7 +115,7 @@ public final class CnnBench {
                 + "loss %.4f%n", a.name(), TRAIN_BATCH / t[0], t[0] * 1e3, INFER_BATCH / t[1], kiln.lastLoss);
     }
 
-    private static List<String> compare(Arch a, KilnTrainer kiln, DjlCnn djl, boolean quick) {
+    private static List<String> compare(Arch a, KilnTrainer kiln, DjlTrainer djl, boolean quick) {
         int samples = quick ? 3 : 7;
         double min = quick ? 0.5 : 1.5;
         double warm = quick ? 1.0 : 3.0;

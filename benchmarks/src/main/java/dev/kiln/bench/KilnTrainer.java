@@ -17,7 +17,7 @@ import dev.kiln.tensor.TensorScope;
  * A Kiln model (cross entropy, Adam lr 1e-3) stepping through a fixed data set in order: {@link #trainStep()} is
  * the PyTorch loop body (zero_grad, forward, loss, backward, step) on the next batch, {@link #inferStep()} a
  * no-grad eval forward of the next inference batch. {@link #mnistMlp()}, {@link #mnistCnn()} and {@link #leNet5()}
- * build the architectures the benchmarks time; {@link DjlMlp} and {@link DjlCnn} build the same in libtorch.
+ * build the architectures the benchmarks time; {@link DjlTrainer} builds the same in libtorch.
  */
 final class KilnTrainer implements AutoCloseable {
     private final Tensor x;

@@ -64,8 +64,8 @@ public final class MlpBench {
                     kilnOnly(kiln, quick);
                     return;
                 }
-                try (DjlMlp djl = new DjlMlp(x.toFloatArray(), toFloats(y), N, TRAIN_BATCH, INFER_BATCH)) {
-                    System.out.println("reference: " + DjlMlp.engineDescription());
+                try (DjlTrainer djl = new DjlTrainer(DjlTrainer.mnistMlp(), x.toFloatArray(), toFloats(y), N, new long[] {784}, TRAIN_BATCH, INFER_BATCH)) {
+                    System.out.println("reference: " + DjlTrainer.engineDescription());
                     compare(kiln, djl, quick, peakKb);
                 }
             }
@@ -94,7 +94,7 @@ public final class MlpBench {
                 INFER_BATCH / t[1]);
     }
 
-    private static void compare(KilnTrainer kiln, DjlMlp djl, boolean quick, long peakKb) {
+    private static void compare(KilnTrainer kiln, DjlTrainer djl, boolean quick, long peakKb) {
         int samples = quick ? 3 : 7;
         double min = quick ? 0.3 : 1.0;
         double warm = quick ? 0.5 : 2.0;

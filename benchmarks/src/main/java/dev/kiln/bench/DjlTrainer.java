@@ -21,11 +21,12 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 
 /**
- * The CNNs of {@link KilnTrainer} in libtorch through DJL's PyTorch engine: DJL's {@code Conv2d} runs
- * {@code torch::conv2d} (mkldnn/oneDNN or its im2col path on CPU, as PyTorch itself picks), {@code Pool.maxPool2d}
- * {@code torch::max_pool2d}, Adam is DJL's fused {@code adamUpdate}. Same batch sizes, same data, same order.
+ * The models of {@link KilnTrainer} in libtorch through DJL's PyTorch engine: {@code Linear} runs
+ * {@code torch::linear}, {@code Conv2d} {@code torch::conv2d} (oneDNN or im2col on CPU, as PyTorch picks),
+ * {@code Pool.maxPool2d} {@code torch::max_pool2d}, {@code softmaxCrossEntropyLoss} a log-softmax and pick, and
+ * Adam is DJL's fused {@code adamUpdate}. Same batch sizes, same data, walked in the same order.
  */
-final class DjlCnn implements AutoCloseable {
+final class DjlTrainer implements AutoCloseable {
     private final NDManager manager;
     private final NDArray x;
     private final NDArray y;
@@ -37,18 +38,32 @@ final class DjlCnn implements AutoCloseable {
     private long inferPos;
     double lastLoss;
 
-    DjlCnn(SequentialBlock net, float[] xs, float[] ys, long n, int trainBatch, int inferBatch) {
+    /** {@code sample}: the shape of one input row, e.g. {@code [784]} or {@code [1, 28, 28]}. */
+    DjlTrainer(SequentialBlock net, float[] xs, float[] ys, long n, long[] sample, int trainBatch, int inferBatch) {
         this.manager = NDManager.newBaseManager("PyTorch");
-        this.x = manager.create(xs, new Shape(n, 1, 28, 28));
+        this.x = manager.create(xs, new Shape(n).addAll(new Shape(sample)));
         this.y = manager.create(ys, new Shape(n));
         this.trainBatch = trainBatch;
         this.inferBatch = inferBatch;
-        this.model = Model.newInstance("cnn", "PyTorch");
+        this.model = Model.newInstance("bench", "PyTorch");
         model.setBlock(net);
         DefaultTrainingConfig cfg = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                 .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(1e-3f)).build());
         this.trainer = model.newTrainer(cfg);
-        trainer.initialize(new Shape(trainBatch, 1, 28, 28));
+        trainer.initialize(new Shape(trainBatch).addAll(new Shape(sample)));
+    }
+
+    static String engineDescription() {
+        ai.djl.engine.Engine e = ai.djl.engine.Engine.getEngine("PyTorch");
+        return "DJL " + ai.djl.engine.Engine.getDjlVersion() + ", " + e.getEngineName() + " " + e.getVersion();
+    }
+
+    /** The MNIST MLP: 784-256-128-10 with ReLU. */
+    static SequentialBlock mnistMlp() {
+        return new SequentialBlock()
+                .add(Linear.builder().setUnits(256).build()).add(Activation::relu)
+                .add(Linear.builder().setUnits(128).build()).add(Activation::relu)
+                .add(Linear.builder().setUnits(10).build());
     }
 
     private static Conv2d conv(int filters, int pad) {
