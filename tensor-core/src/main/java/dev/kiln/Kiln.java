@@ -6,7 +6,9 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
 /**
- * Process-wide settings: the root Arrow allocator, the default random generator and the CPU thread count.
+ * Process-wide settings: the root Arrow allocator, the default random generator and the CPU thread count. A
+ * {@link KilnContext} open on the calling thread overrides the generator, thread count, allocator and GC valve for
+ * that thread (one training loop among several in a JVM); the methods here answer for the calling thread.
  */
 public final class Kiln {
     private static final BufferAllocator ROOT = new RootAllocator(RootAllocator.configBuilder()
@@ -26,7 +28,10 @@ public final class Kiln {
         return ROOT;
     }
 
-    /** Seeds the default generator, like {@code torch.manual_seed}. */
+    /**
+     * Seeds {@link Generator#defaultGenerator()}, like {@code torch.manual_seed}: inside a {@link KilnContext} only
+     * that context's generator, otherwise the process-wide one.
+     */
     public static void manualSeed(long seed) {
         Generator.defaultGenerator().manualSeed(seed);
     }
@@ -36,11 +41,24 @@ public final class Kiln {
         HostMemoryPool.emptyCache();
     }
 
-    /** Threads CPU kernels may use (like {@code torch.set_num_threads}). */
+    /**
+     * Threads CPU kernels started on this thread may use (like {@code torch.get_num_threads}): the current
+     * {@link KilnContext}'s count if one is open, else the process-wide setting.
+     */
     public static int numThreads() {
+        KilnContext ctx = KilnContext.current();
+        return ctx == null ? numThreads : ctx.numThreads();
+    }
+
+    /** The process-wide thread count, ignoring any {@link KilnContext}. */
+    static int processNumThreads() {
         return numThreads;
     }
 
+    /**
+     * Sets the process-wide thread count (like {@code torch.set_num_threads}); a {@link KilnContext} with its own
+     * {@code numThreads} still overrides it on its thread.
+     */
     public static void setNumThreads(int n) {
         if (n < 1) {
             throw new IllegalArgumentException("numThreads must be >= 1, got " + n);

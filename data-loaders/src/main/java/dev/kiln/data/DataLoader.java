@@ -26,6 +26,8 @@ import org.apache.arrow.memory.BufferAllocator;
  * exception is rethrown to the consumer as a {@link DataLoaderException} naming the batch. Batches are owned by
  * the consumer, who closes them; starting a new epoch, or {@link #close()}, stops the previous epoch's workers
  * and frees its undelivered batches (so breaking out of a loop early leaks nothing past the next epoch or close).
+ * Workers are daemon threads and run with the {@link dev.kiln.KilnContext} of the thread that starts the epoch
+ * (its generator, allocator and thread count), so several training loops in one JVM each load with their own.
  *
  * @param <T> the sample type
  */

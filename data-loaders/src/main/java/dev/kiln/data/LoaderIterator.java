@@ -1,5 +1,6 @@
 package dev.kiln.data;
 
+import dev.kiln.KilnContext;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import java.time.Duration;
@@ -50,7 +51,9 @@ final class LoaderIterator<T> implements Iterator<Batch>, AutoCloseable {
         for (int k = 0; k < numWorkers; k++) {
             queues.add(new ArrayBlockingQueue<>(prefetchFactor));
             int id = k;
-            Thread t = new Thread(() -> workerLoop(id, numWorkers), "kiln-data-worker-" + k);
+            // The worker runs with the KilnContext of the thread creating this iterator (a Spark task's), so
+            // transforms draw from that task's generator and allocate from its allocator, not the process's.
+            Thread t = new Thread(KilnContext.propagate(() -> workerLoop(id, numWorkers)), "kiln-data-worker-" + k);
             t.setDaemon(true); // a forgotten iterator must not keep the JVM alive
             workers.add(t);
         }

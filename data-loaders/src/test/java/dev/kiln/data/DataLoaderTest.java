@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.KilnContext;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Generator;
 import dev.kiln.tensor.Tensor;
@@ -69,6 +70,37 @@ class DataLoaderTest extends KilnTest {
         long[] sorted = e1.clone();
         Arrays.sort(sorted);
         assertArrayEquals(Permutations.range(10), sorted);
+    }
+
+    /** Each sample draws one number from the default generator of the thread that loads it. */
+    private record Draws(long n) implements Dataset<List<Tensor>> {
+        @Override
+        public List<Tensor> get(long index) {
+            return List.of(Tensor.of((float) Generator.defaultGenerator().nextDouble()), Tensor.of(index));
+        }
+
+        @Override
+        public long size() {
+            return n;
+        }
+    }
+
+    @Test
+    void workersRunWithTheKilnContextOfTheThreadThatStartedTheEpoch() {
+        try (var loaderAlloc = allocator.newChildAllocator("task", 0, Long.MAX_VALUE);
+             KilnContext ctx = KilnContext.builder().seed(123).allocator(loaderAlloc).open()) {
+            var loader = DataLoader.builder(new Draws(8)).batchSize(8).numWorkers(1).allocator(loaderAlloc).build();
+            float[] drawn;
+            try (Batch b = loader.iterator().next()) {
+                drawn = b.features().toFloatArray();
+                assertTrue(loaderAlloc.getAllocatedMemory() > 0, "batch not allocated from the task's allocator");
+            }
+            Generator expected = new Generator(123);
+            for (float v : drawn) {
+                assertEquals((float) expected.nextDouble(), v, "worker did not draw from the context's generator");
+            }
+            loader.close();
+        }
     }
 
     private static long[] flatten(List<long[]> batches) {

@@ -1,5 +1,6 @@
 package dev.kiln.memory;
 
+import dev.kiln.KilnContext;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.arrow.memory.BufferAllocator;
 
@@ -13,6 +14,12 @@ import org.apache.arrow.memory.BufferAllocator;
  * allocated, and collects only when live bytes exceed twice what was live after the previous collection (and at
  * least {@code kiln.gcFloorBytes}, default 512 MiB). Scoped code keeps live bytes flat and never gets there.
  * With {@code -XX:+DisableExplicitGC} this does nothing.
+ *
+ * <p>A documented share: the byte counters and the threshold are process-wide and measured on the root allocator,
+ * and a full GC stalls every thread of the JVM, so one unscoped loop can pause all Spark tasks of an executor.
+ * Allocations made inside a {@link KilnContext} opened with {@code gcPressure(false)} are not counted and never
+ * trigger a collection (for loops that scope their steps and need no valve); everything else (plain programs,
+ * contexts that do not say) keeps the valve on.
  */
 final class GcPressure {
     static final long CHECK_EVERY_BYTES = 16L << 20;
@@ -26,6 +33,9 @@ final class GcPressure {
     }
 
     static void onAllocate(BufferAllocator allocator, long bytes) {
+        if (!KilnContext.gcPressureEnabled()) {
+            return; // this loop opted out: its allocations neither count nor trigger a collection
+        }
         if (SINCE_CHECK.addAndGet(bytes) < CHECK_EVERY_BYTES) {
             return;
         }

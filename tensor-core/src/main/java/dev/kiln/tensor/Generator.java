@@ -1,5 +1,7 @@
 package dev.kiln.tensor;
 
+import dev.kiln.KilnContext;
+
 /**
  * A seeded pseudo-random generator (xoshiro256**, seeded through SplitMix64), like {@code torch.Generator}.
  * Its whole state is four longs, so checkpoints can save and restore it exactly ({@link #getState()}).
@@ -18,8 +20,17 @@ public final class Generator {
         manualSeed(seed);
     }
 
-    /** The process-wide generator that {@code Kiln.manualSeed} seeds and random ops use by default. */
+    /**
+     * The generator random ops use by default and {@code Kiln.manualSeed} seeds: the current {@link KilnContext}'s
+     * if one is open on this thread, else the process-wide one ({@link #processDefault()}).
+     */
     public static Generator defaultGenerator() {
+        KilnContext ctx = KilnContext.current();
+        return ctx == null ? DEFAULT : ctx.generator();
+    }
+
+    /** The process-wide generator, shared by every thread that has no {@link KilnContext} with its own. */
+    public static Generator processDefault() {
         return DEFAULT;
     }
 

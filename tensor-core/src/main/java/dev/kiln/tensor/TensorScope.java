@@ -1,6 +1,7 @@
 package dev.kiln.tensor;
 
 import dev.kiln.Kiln;
+import dev.kiln.KilnContext;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,10 +55,17 @@ public final class TensorScope implements AutoCloseable {
         return STACK.get().peek();
     }
 
-    /** The allocator new tensors on this thread use: the innermost scope's, else the process root. */
+    /**
+     * The allocator new tensors on this thread use: the innermost scope's, else the current {@link KilnContext}'s,
+     * else the process root.
+     */
     public static BufferAllocator currentAllocator() {
         TensorScope s = current();
-        return s == null ? Kiln.rootAllocator() : s.allocator;
+        if (s != null) {
+            return s.allocator;
+        }
+        KilnContext ctx = KilnContext.current();
+        return ctx == null ? Kiln.rootAllocator() : ctx.allocator();
     }
 
     public BufferAllocator allocator() {

@@ -8,6 +8,12 @@ import java.util.concurrent.ForkJoinTask;
 /**
  * Splits a range of work across {@link Kiln#numThreads()} threads when it is big enough to pay for the hand-off
  * (small tensors run on the caller's thread: thread wake-up costs microseconds).
+ *
+ * <p>One shared pool of {@code availableProcessors} daemon threads serves every thread of the JVM; the calling
+ * thread's {@link Kiln#numThreads()} (its {@link dev.kiln.KilnContext}'s, if any) caps how many chunks a kernel
+ * splits into, so N training loops with {@code numThreads = cores / N} each do not oversubscribe the cores. Bodies
+ * run on pool threads without the caller's context: they must only compute over addresses, never allocate tensors
+ * or draw random numbers.
  */
 public final class Parallel {
     /**
