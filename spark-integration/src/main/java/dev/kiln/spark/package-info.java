@@ -1,2 +1,0 @@
-/** Placeholder until its issue lands; see ARCHITECTURE.md. */
-package dev.kiln.spark;

@@ -1,0 +1,66 @@
+package dev.kiln.spark.train;
+
+import java.io.Serializable;
+import java.time.Duration;
+
+/**
+ * How a distributed run is laid out: workers, seed, threads per worker, timeouts, checkpoints. Immutable; the
+ * {@code with*} methods return changed copies.
+ *
+ * @param numWorkers     barrier tasks (ranks); the DataFrame is repartitioned to this many partitions if needed
+ * @param seed           seeds model init on every rank, the per-epoch shuffles and the per-step dropout streams
+ * @param threadsPerTask CPU kernel threads each task may use; 0 = {@code spark.task.cpus}
+ * @param connectTimeout how long a rank waits for its peers to connect (rendezvous)
+ * @param opTimeout      how long one collective (all-reduce, broadcast, barrier) may wait for a peer
+ * @param checkpointDir  Hadoop FileSystem directory for checkpoints (any scheme), or null for none
+ * @param device         "cpu", "cuda" or "auto"
+ */
+public record TrainerConfig(int numWorkers, long seed, int threadsPerTask, Duration connectTimeout,
+                            Duration opTimeout, String checkpointDir, String device, FaultInjection fault)
+        implements Serializable {
+
+    public TrainerConfig {
+        if (numWorkers < 1) {
+            throw new IllegalArgumentException("numWorkers must be >= 1, got " + numWorkers);
+        }
+        if (threadsPerTask < 0) {
+            throw new IllegalArgumentException("threadsPerTask must be >= 0, got " + threadsPerTask);
+        }
+        if (!"cpu".equals(device) && !"cuda".equals(device) && !"auto".equals(device)) {
+            throw new IllegalArgumentException("device must be one of cpu, cuda, auto; got '" + device + "'");
+        }
+    }
+
+    public static TrainerConfig of(int numWorkers) {
+        return new TrainerConfig(numWorkers, 0, 0, Duration.ofMinutes(2), Duration.ofMinutes(5), null, "auto", null);
+    }
+
+    public TrainerConfig withSeed(long s) {
+        return new TrainerConfig(numWorkers, s, threadsPerTask, connectTimeout, opTimeout, checkpointDir, device, fault);
+    }
+
+    public TrainerConfig withThreadsPerTask(int n) {
+        return new TrainerConfig(numWorkers, seed, n, connectTimeout, opTimeout, checkpointDir, device, fault);
+    }
+
+    public TrainerConfig withTimeouts(Duration connect, Duration op) {
+        return new TrainerConfig(numWorkers, seed, threadsPerTask, connect, op, checkpointDir, device, fault);
+    }
+
+    public TrainerConfig withCheckpointDir(String dir) {
+        return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, dir, device, fault);
+    }
+
+    public TrainerConfig withDevice(String d) {
+        return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, checkpointDir, d, fault);
+    }
+
+    /** Test hook: rank {@code rank} throws at global step {@code step} of the stage's first attempt only. */
+    public TrainerConfig withFaultInjection(FaultInjection f) {
+        return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, checkpointDir, device, f);
+    }
+
+    /** A deliberate failure, for fault-tolerance tests: thrown once, on the first attempt of the stage. */
+    public record FaultInjection(int rank, long step) implements Serializable {
+    }
+}

@@ -1,0 +1,160 @@
+package dev.kiln.spark.train;
+
+import dev.kiln.distributed.ProcessGroup;
+import dev.kiln.distributed.ReduceOp;
+import dev.kiln.nn.Module;
+import dev.kiln.tensor.Generator;
+import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one rank's training loop sees of the distributed run: its rank, the world size, the collectives of its
+ * {@link ProcessGroup}, checkpoints, and progress reporting to the driver. One per barrier task; not thread-safe.
+ */
+public final class TrainingContext {
+    private final ProcessGroup group;
+    private final TrainerConfig config;
+    private final int stageAttempt;
+    private final CheckpointStore checkpoints;
+    private final Progress.Reporter progress;
+
+    TrainingContext(ProcessGroup group, TrainerConfig config, int stageAttempt, CheckpointStore checkpoints,
+                    Progress.Reporter progress) {
+        this.group = group;
+        this.config = config;
+        this.stageAttempt = stageAttempt;
+        this.checkpoints = checkpoints;
+        this.progress = progress;
+    }
+
+    public int rank() {
+        return group.rank();
+    }
+
+    public int worldSize() {
+        return group.worldSize();
+    }
+
+    public ProcessGroup processGroup() {
+        return group;
+    }
+
+    public TrainerConfig config() {
+        return config;
+    }
+
+    /** The Spark stage attempt this task belongs to: 0 first, higher after a retry (then resume from a checkpoint). */
+    public int stageAttempt() {
+        return stageAttempt;
+    }
+
+    public void allReduce(List<Tensor> tensors, ReduceOp op) {
+        group.allReduce(tensors, op);
+    }
+
+    public void allReduce(Tensor tensor, ReduceOp op) {
+        group.allReduce(tensor, op);
+    }
+
+    public void broadcast(Tensor tensor, int root) {
+        group.broadcast(tensor, root);
+    }
+
+    public byte[][] allGather(byte[] mine) {
+        return group.allGather(mine);
+    }
+
+    /** Waits for every rank (over Kiln's own connections; Spark's {@code barrier()} costs about a second). */
+    public void barrier() {
+        group.barrier();
+    }
+
+    /** Overwrites every rank's parameters and buffers with rank 0's, so all ranks start from the same weights. */
+    public void broadcastState(Module model) {
+        try (TensorScope scope = TensorScope.open()) { // stateDict()'s views must not outlive the call
+            for (Tensor t : model.stateDict().values()) {
+                if (t.isContiguous()) {
+                    group.broadcast(t, 0);
+                } else {
+                    Tensor c = t.contiguous();
+                    group.broadcast(c, 0);
+                    copyInto(t, c);
+                }
+            }
+        }
+    }
+
+    private static void copyInto(Tensor target, Tensor source) {
+        try (var noGrad = dev.kiln.autograd.Autograd.noGrad()) {
+            target.copy_(source);
+        }
+    }
+
+    /**
+     * Averages gradients over ranks, weighting each rank's by {@code localWeight}: every {@code .grad} is multiplied
+     * by {@code localWeight} and summed over ranks. With {@code localWeight = localRows / globalRows} (see
+     * {@link #meanWeight}) and a mean-reduced loss, the result is the gradient of the mean loss over the global
+     * batch — exactly what one process would compute on all rows. A parameter without a gradient this step
+     * contributes zeros (every rank must reduce the same tensors).
+     */
+    public void allReduceGradients(List<Tensor> parameters, double localWeight) {
+        List<Tensor> grads = new ArrayList<>(parameters.size());
+        for (Tensor p : parameters) {
+            if (!p.requiresGrad()) {
+                continue;
+            }
+            Tensor g = p.grad();
+            if (g == null) {
+                try (TensorScope scope = TensorScope.open()) {
+                    p.setGrad(TensorScope.detach(Tensor.zeros(p.dtype(), p.shape())));
+                }
+                g = p.grad();
+            }
+            if (localWeight != 1.0) {
+                try (var noGrad = dev.kiln.autograd.Autograd.noGrad()) {
+                    g.mul_(localWeight);
+                }
+            }
+            grads.add(g);
+        }
+        group.allReduce(grads, ReduceOp.SUM);
+    }
+
+    /** {@code localRows / globalRows}, or 0 for a step with no rows anywhere. */
+    public static double meanWeight(long localRows, long globalRows) {
+        return globalRows == 0 ? 0 : (double) localRows / globalRows;
+    }
+
+    /**
+     * Reseeds the thread's default generator (dropout, random init inside the loop) for global step {@code step}
+     * as a pure function of (seed, rank, step): a run resumed from a checkpoint at that step draws exactly what the
+     * uninterrupted run drew, without saving generator state per rank.
+     */
+    public void seedStep(long step) {
+        Generator.defaultGenerator().manualSeed(PartitionData.orderSeed(config.seed() ^ 0x5DEECE66DL, (int) step,
+                rank()));
+    }
+
+    /** The checkpoint directory's store, or null when no checkpoint directory was configured. */
+    public CheckpointStore checkpoints() {
+        return checkpoints;
+    }
+
+    /** Rank 0's per-epoch metrics go to the driver log and the Spark UI; other ranks' calls are ignored. */
+    public void reportEpoch(Progress.Epoch epoch) {
+        if (rank() == 0 && progress != null) {
+            progress.report(epoch);
+        }
+    }
+
+    /** Test hook: throws on the configured rank and step of the stage's first attempt (see TrainerConfig). */
+    public void faultPoint(long step) {
+        TrainerConfig.FaultInjection f = config.fault();
+        if (f != null && stageAttempt == 0 && f.rank() == rank() && f.step() == step) {
+            throw new IllegalStateException("injected fault: rank " + rank() + " at step " + step
+                    + " (stage attempt 0; the stage retry resumes from the last checkpoint)");
+        }
+    }
+}

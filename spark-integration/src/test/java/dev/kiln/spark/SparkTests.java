@@ -1,0 +1,27 @@
+package dev.kiln.spark;
+
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * One local SparkSession shared by the test classes of this module (starting one costs seconds): {@code local[2]}
+ * — two task slots, so two barrier workers — with task retries allowed, so a stage retry can be tested.
+ */
+public final class SparkTests {
+    private static SparkSession spark;
+
+    private SparkTests() {
+    }
+
+    public static synchronized SparkSession session() {
+        if (spark == null) {
+            spark = SparkSession.builder().master("local[2,4]").appName("kiln-tests")
+                    .config("spark.ui.enabled", "false")
+                    .config("spark.sql.shuffle.partitions", "2")
+                    .config("spark.stage.maxConsecutiveAttempts", "3")
+                    .config("spark.executor.heartbeatInterval", "2s")
+                    .getOrCreate();
+            Runtime.getRuntime().addShutdownHook(new Thread(spark::stop));
+        }
+        return spark;
+    }
+}
