@@ -13,12 +13,14 @@ final class SlotCheck {
     }
 
     static void check(SparkContext sc, int numWorkers) {
-        SparkConf conf = sc.getConf();
+        check(sc.getConf(), slots(sc), numWorkers);
+    }
+
+    static void check(SparkConf conf, int slots, int numWorkers) {
         if (conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
             throw new IllegalArgumentException("Kiln trains in one Spark barrier stage, which cannot run with "
                     + "dynamic allocation; set spark.dynamicAllocation.enabled=false for this application");
         }
-        int slots = slots(sc);
         if (slots < numWorkers) {
             throw new IllegalArgumentException("numWorkers=" + numWorkers + " needs " + numWorkers
                     + " task slots at once (a barrier stage), but the cluster has " + slots + " (executor cores / "
