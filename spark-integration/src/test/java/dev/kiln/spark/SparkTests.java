@@ -12,15 +12,24 @@ public final class SparkTests {
     private SparkTests() {
     }
 
+    /** Stops the shared session (a JVM holds one SparkContext; the cluster test needs its own). */
+    public static synchronized void stop() {
+        if (spark != null) {
+            spark.stop();
+            spark = null;
+        }
+    }
+
     public static synchronized SparkSession session() {
-        if (spark == null) {
+        if (spark == null || spark.sparkContext().isStopped()) {
             spark = SparkSession.builder().master("local[2,4]").appName("kiln-tests")
                     .config("spark.ui.enabled", "false")
                     .config("spark.sql.shuffle.partitions", "2")
                     .config("spark.stage.maxConsecutiveAttempts", "3")
                     .config("spark.executor.heartbeatInterval", "2s")
                     .getOrCreate();
-            Runtime.getRuntime().addShutdownHook(new Thread(spark::stop));
+            SparkSession started = spark;
+            Runtime.getRuntime().addShutdownHook(new Thread(started::stop));
         }
         return spark;
     }

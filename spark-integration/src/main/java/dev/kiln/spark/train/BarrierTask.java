@@ -37,19 +37,21 @@ final class BarrierTask<R extends Serializable>
     private final byte[] secret;
     private final CheckpointStore checkpoints;
     private final Progress.Reporter progress;
+    private final int attempt;
 
     /** One rank's return value, on its way to the driver. */
     record Result<R extends Serializable>(int rank, R value) implements Serializable {
     }
 
     BarrierTask(TrainerConfig config, InputColumns columns, TrainFn<R> fn, byte[] secret,
-                CheckpointStore checkpoints, Progress.Reporter progress) {
+                CheckpointStore checkpoints, Progress.Reporter progress, int attempt) {
         this.config = config;
         this.columns = columns;
         this.fn = fn;
         this.secret = secret.clone();
         this.checkpoints = checkpoints;
         this.progress = progress;
+        this.attempt = attempt;
     }
 
     @Override
@@ -94,14 +96,16 @@ final class BarrierTask<R extends Serializable>
             try (ProcessGroup group = world > 1
                     ? l.connect(rank, all.stream().map(Rendezvous::address).toList())
                     : new SingleProcessGroup()) {
-                TrainingContext ctx = new TrainingContext(group, config, task.stageAttemptNumber(), checkpoints,
+                TrainingContext ctx = new TrainingContext(group, config, attempt, checkpoints,
                         progress);
-                LOG.info("Kiln rank {}/{} training on {} rows x {} features (stage attempt {})", rank, world,
-                        data.rows(), data.featureDim(), task.stageAttemptNumber());
+                LOG.info("Kiln rank {}/{} training on {} rows x {} features (attempt {})", rank, world,
+                        data.rows(), data.featureDim(), attempt);
                 return fn.train(ctx, data);
             }
         } catch (KilnTrainingException e) {
             throw e;
+        } catch (dev.kiln.distributed.DistributedException e) {
+            throw new KilnTrainingException("rank " + rank + ": " + e.getMessage(), e);
         } catch (Exception e) {
             throw new KilnTrainingException("rank " + rank + " failed: " + describe(e), e);
         }

@@ -35,10 +35,12 @@ import scala.reflect.ClassTag$;
  *
  * <p>Before any job runs it checks, on the driver, the columns (see {@link InputColumns}), that dynamic allocation
  * is off, and that the cluster has {@code numWorkers} task slots at once — barrier tasks must all run together,
- * and Spark would otherwise wait for slots for many minutes. A task failure fails the stage; Spark retries the
- * whole stage ({@code spark.stage.maxConsecutiveAttempts}); loops resume from their last checkpoint.
+ * and Spark would otherwise wait for slots for many minutes. A task failure fails the stage, and the whole stage is
+ * resubmitted (up to {@code spark.stage.maxConsecutiveAttempts} attempts; bad input fails at once, since a retry
+ * would meet it again); loops resume from their newest checkpoint.
  */
 public final class DistributedTrainer {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DistributedTrainer.class);
     private DistributedTrainer() {
     }
 
@@ -68,25 +70,49 @@ public final class DistributedTrainer {
         new SecureRandom().nextBytes(secret);
         CheckpointStore checkpoints = config.checkpointDir() == null ? null
                 : new CheckpointStore(config.checkpointDir(), hadoopConf(sc));
+        int maxAttempts = Math.max(1, sc.getConf().getInt("spark.stage.maxConsecutiveAttempts", 4));
         String previousDescription = sc.getLocalProperty("spark.job.description");
-        sc.setJobDescription("Kiln: training on " + config.numWorkers() + " barrier workers (" + columns + ")");
         try (Progress.Tracker progress = new Progress.Tracker(sc)) {
-            BarrierTask<R> task = new BarrierTask<>(config, columns, fn, secret, checkpoints, progress.reporter());
-            @SuppressWarnings({"unchecked", "rawtypes"})
-            ClassTag<BarrierTask.Result<R>> tag = (ClassTag) ClassTag$.MODULE$.apply(BarrierTask.Result.class);
-            RDD<BarrierTask.Result<R>> results = rows.barrier().mapPartitions(task, false, tag);
-            List<BarrierTask.Result<R>> collected = new ArrayList<>(results.toJavaRDD().collect());
-            collected.sort(Comparator.comparingInt(BarrierTask.Result::rank));
-            List<R> values = new ArrayList<>(collected.size());
-            for (BarrierTask.Result<R> r : collected) {
-                values.add(r.value());
+            for (int attempt = 0; ; attempt++) {
+                sc.setJobDescription("Kiln: training on " + config.numWorkers() + " barrier workers (" + columns
+                        + ")" + (attempt > 0 ? ", attempt " + (attempt + 1) : ""));
+                BarrierTask<R> task = new BarrierTask<>(config, columns, fn, secret, checkpoints,
+                        progress.reporter(), attempt);
+                try {
+                    return collect(rows, task);
+                } catch (Exception e) { // SparkException is checked in Java's eyes, but Scala throws it from collect()
+                    RuntimeException explained = Failures.explain(e);
+                    if (explained instanceof KilnInputException || explained instanceof IllegalArgumentException
+                            || attempt + 1 >= maxAttempts) {
+                        throw explained;
+                    }
+                    LOG.warn("Kiln training attempt {} of {} failed ({}); resubmitting the barrier stage{}",
+                            attempt + 1, maxAttempts, explained.getMessage(),
+                            checkpoints == null ? " from the start (no checkpointDir)"
+                                    : ", resuming from the newest checkpoint in " + checkpoints.directory());
+                }
             }
-            return values;
-        } catch (Exception e) { // SparkException is checked in Java's eyes, but Scala throws it from collect()
-            throw Failures.explain(e);
         } finally {
             sc.setJobDescription(previousDescription);
         }
+    }
+
+    /**
+     * One barrier stage over {@code rows}. NOTE: Spark aborts, rather than retries, a failed barrier stage that is
+     * a ResultStage (it may have committed output), so the retry of the whole stage is this class's loop above,
+     * bounded by {@code spark.stage.maxConsecutiveAttempts} like Spark's own stage retries.
+     */
+    private static <R extends Serializable> List<R> collect(RDD<InternalRow> rows, BarrierTask<R> task) {
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        ClassTag<BarrierTask.Result<R>> tag = (ClassTag) ClassTag$.MODULE$.apply(BarrierTask.Result.class);
+        RDD<BarrierTask.Result<R>> results = rows.barrier().mapPartitions(task, false, tag);
+        List<BarrierTask.Result<R>> collected = new ArrayList<>(results.toJavaRDD().collect());
+        collected.sort(Comparator.comparingInt(BarrierTask.Result::rank));
+        List<R> values = new ArrayList<>(collected.size());
+        for (BarrierTask.Result<R> r : collected) {
+            values.add(r.value());
+        }
+        return values;
     }
 
     private static Map<String, String> hadoopConf(SparkContext sc) {

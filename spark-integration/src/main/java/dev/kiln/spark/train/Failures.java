@@ -7,6 +7,7 @@ package dev.kiln.spark.train;
  */
 final class Failures {
     private static final String MARKER = KilnTrainingException.class.getName() + ": ";
+    private static final String INPUT_MARKER = KilnInputException.class.getName() + ": ";
 
     private Failures() {
     }
@@ -16,6 +17,12 @@ final class Failures {
             return (RuntimeException) e;
         }
         String message = String.valueOf(e.getMessage());
+        int input = message.indexOf(INPUT_MARKER);
+        if (input >= 0) {
+            KilnInputException x = new KilnInputException(firstLine(message.substring(input + INPUT_MARKER.length())));
+            x.initCause(e);
+            return x;
+        }
         int at = message.indexOf(MARKER);
         if (at < 0) {
             return new KilnTrainingException("distributed training failed: " + firstLine(message), e);

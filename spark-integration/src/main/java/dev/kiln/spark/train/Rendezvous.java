@@ -37,7 +37,7 @@ record Rendezvous(String address, long rows, long featureDim, String error) {
     static void check(List<Rendezvous> all, InputColumns columns) {
         for (int r = 0; r < all.size(); r++) {
             if (all.get(r).error() != null) {
-                throw new KilnTrainingException("rank " + r + " failed before training: " + all.get(r).error());
+                throw new KilnInputException("rank " + r + " failed before training: " + all.get(r).error());
             }
         }
         long dim = -1;
@@ -51,7 +51,7 @@ record Rendezvous(String address, long rows, long featureDim, String error) {
                 dim = m.featureDim();
                 dimRank = r;
             } else if (m.featureDim() != dim) {
-                throw new KilnTrainingException("features column " + java.util.Arrays.toString(columns.featureColumns())
+                throw new KilnInputException("features column " + java.util.Arrays.toString(columns.featureColumns())
                         + " has " + dim + " values per row in partition " + dimRank + " but " + m.featureDim()
                         + " in partition " + r + "; every row must have the same number of features");
             }

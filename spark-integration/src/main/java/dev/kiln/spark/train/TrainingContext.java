@@ -16,15 +16,15 @@ import java.util.List;
 public final class TrainingContext {
     private final ProcessGroup group;
     private final TrainerConfig config;
-    private final int stageAttempt;
+    private final int attempt;
     private final CheckpointStore checkpoints;
     private final Progress.Reporter progress;
 
-    TrainingContext(ProcessGroup group, TrainerConfig config, int stageAttempt, CheckpointStore checkpoints,
+    TrainingContext(ProcessGroup group, TrainerConfig config, int attempt, CheckpointStore checkpoints,
                     Progress.Reporter progress) {
         this.group = group;
         this.config = config;
-        this.stageAttempt = stageAttempt;
+        this.attempt = attempt;
         this.checkpoints = checkpoints;
         this.progress = progress;
     }
@@ -45,9 +45,9 @@ public final class TrainingContext {
         return config;
     }
 
-    /** The Spark stage attempt this task belongs to: 0 first, higher after a retry (then resume from a checkpoint). */
-    public int stageAttempt() {
-        return stageAttempt;
+    /** Which attempt of the run this is: 0 first, higher after a failure resubmitted the stage (then resume). */
+    public int attempt() {
+        return attempt;
     }
 
     public void allReduce(List<Tensor> tensors, ReduceOp op) {
@@ -152,7 +152,7 @@ public final class TrainingContext {
     /** Test hook: throws on the configured rank and step of the stage's first attempt (see TrainerConfig). */
     public void faultPoint(long step) {
         TrainerConfig.FaultInjection f = config.fault();
-        if (f != null && stageAttempt == 0 && f.rank() == rank() && f.step() == step) {
+        if (f != null && attempt == 0 && f.rank() == rank() && f.step() == step) {
             throw new IllegalStateException("injected fault: rank " + rank() + " at step " + step
                     + " (stage attempt 0; the stage retry resumes from the last checkpoint)");
         }
