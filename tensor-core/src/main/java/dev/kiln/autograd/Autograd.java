@@ -2,6 +2,7 @@ package dev.kiln.autograd;
 
 import dev.kiln.tensor.Tensor;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Entry points of the autograd engine that are not methods of {@link Tensor}: grad-mode guards and the
@@ -61,5 +62,27 @@ public final class Autograd {
 
     public static List<Tensor> grad(Tensor output, List<Tensor> inputs) {
         return Engine.grad(List.of(output), inputs, null, false, false);
+    }
+
+    /**
+     * Queues {@code callback} to run when the backward pass now running on this thread has accumulated its last
+     * gradient, before {@code backward()} returns, like PyTorch's
+     * {@code Variable._execution_engine.queue_callback}. Only valid during backward (from a gradient hook or a
+     * custom function's backward); see {@link GradHooks} for the ordering rules.
+     *
+     * @throws IllegalStateException outside a backward pass
+     */
+    public static void queueCallback(Runnable callback) {
+        GradHooks.queueCallback(callback);
+    }
+
+    /**
+     * Registers a post-accumulate-grad hook on {@code leaf}, the same as
+     * {@link Tensor#registerPostAccumulateGradHook}.
+     *
+     * @throws IllegalStateException if {@code leaf} does not require grad or is not a leaf
+     */
+    public static RemovableHandle registerPostAccumulateGradHook(Tensor leaf, Consumer<Tensor> hook) {
+        return GradHooks.registerPostAccumulateGradHook(leaf, hook);
     }
 }

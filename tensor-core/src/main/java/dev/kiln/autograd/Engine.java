@@ -78,6 +78,17 @@ public final class Engine {
      */
     private static void run(List<Node> roots, List<Tensor> seeds, boolean retainGraph, boolean createGraph,
                             Map<Node, Tensor> captured) {
+        List<Runnable> callbacks = GradHooks.enterBackward();
+        try {
+            propagate(roots, seeds, retainGraph, createGraph, captured);
+            GradHooks.runCallbacks(callbacks); // queued by hooks during the pass; dropped if the pass threw
+        } finally {
+            GradHooks.exitBackward(callbacks);
+        }
+    }
+
+    private static void propagate(List<Node> roots, List<Tensor> seeds, boolean retainGraph, boolean createGraph,
+                                  Map<Node, Tensor> captured) {
         Map<Node, Integer> dependencies = countDependencies(roots);
         Map<Node, Tensor> pending = new IdentityHashMap<>();
         for (int i = 0; i < roots.size(); i++) {
@@ -105,6 +116,7 @@ public final class Engine {
                 if (node.isAccumulator()) {
                     if (captured == null) {
                         accumulate(node.accumulateTarget(), grad, createGraph);
+                        node.runPostAccumulateHooks(); // Kahn order: every path into this leaf was summed above
                     }
                     continue;
                 }

@@ -4,6 +4,7 @@ import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * One recorded op in the graph ({@code grad_fn}): edges to the nodes of its inputs, the tensors it saved, and
@@ -20,6 +21,8 @@ public final class Node {
     private final BackwardFn fn;
     private final Tensor accumulateInto;
     private List<Tensor> retainGradTargets;
+    /** Post-accumulate-grad hooks of an AccumulateGrad node; replaced, never mutated, so firing needs no lock. */
+    private volatile List<Consumer<Tensor>> postAccumulateHooks = List.of();
 
     private Node(String name, Node[] next, boolean[] needs, long[][] inputShapes, DType[] inputDtypes,
                  SavedTensor[] saved, BackwardFn fn, Tensor accumulateInto) {
@@ -126,6 +129,27 @@ public final class Node {
 
     List<Tensor> retainGradTargets() {
         return retainGradTargets == null ? List.of() : retainGradTargets;
+    }
+
+    // ---------------------------------------------------------------- hooks (see GradHooks)
+
+    synchronized void addPostAccumulateHook(Consumer<Tensor> hook) {
+        List<Consumer<Tensor>> copy = new ArrayList<>(postAccumulateHooks);
+        copy.add(hook);
+        postAccumulateHooks = List.copyOf(copy);
+    }
+
+    synchronized void removePostAccumulateHook(Consumer<Tensor> hook) {
+        List<Consumer<Tensor>> copy = new ArrayList<>(postAccumulateHooks);
+        copy.remove(hook);
+        postAccumulateHooks = List.copyOf(copy);
+    }
+
+    /** Calls the post-accumulate-grad hooks with the leaf, in registration order. */
+    void runPostAccumulateHooks() {
+        for (Consumer<Tensor> hook : postAccumulateHooks) {
+            hook.accept(accumulateInto);
+        }
     }
 
     @Override

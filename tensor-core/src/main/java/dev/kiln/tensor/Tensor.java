@@ -1,7 +1,9 @@
 package dev.kiln.tensor;
 
+import dev.kiln.autograd.Autograd;
 import dev.kiln.autograd.Engine;
 import dev.kiln.autograd.Node;
+import dev.kiln.autograd.RemovableHandle;
 import dev.kiln.memory.Elements;
 import dev.kiln.memory.Storage;
 import dev.kiln.ops.Creation;
@@ -316,6 +318,14 @@ public final class Tensor extends TensorMath implements AutoCloseable {
             gradAccumulator = Node.accumulateGrad(this);
         }
         return gradAccumulator;
+    }
+
+    /**
+     * Calls {@code hook} with this leaf after its {@code .grad} holds the whole gradient of a backward pass, like
+     * PyTorch 2's {@code register_post_accumulate_grad_hook}; see {@code dev.kiln.autograd.GradHooks}.
+     */
+    public RemovableHandle registerPostAccumulateGradHook(java.util.function.Consumer<Tensor> hook) {
+        return Autograd.registerPostAccumulateGradHook(this, hook);
     }
 
     /** The base tensor this one is a view of (through view ops, not {@code detach}), or null; like {@code ._base}. */
