@@ -24,6 +24,8 @@ public final class SparkTests {
         if (spark == null || spark.sparkContext().isStopped()) {
             spark = SparkSession.builder().master("local[2,4]").appName("kiln-tests")
                     .config("spark.ui.enabled", "false")
+                    .config("spark.driver.host", "127.0.0.1") // tasks (and Kiln's sockets) stay on loopback
+                    .config("spark.driver.bindAddress", "127.0.0.1")
                     .config("spark.sql.shuffle.partitions", "2")
                     .config("spark.stage.maxConsecutiveAttempts", "3")
                     .config("spark.executor.heartbeatInterval", "2s")
