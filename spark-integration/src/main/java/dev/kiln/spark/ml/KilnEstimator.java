@@ -66,6 +66,7 @@ public final class KilnEstimator extends Estimator<KilnModel> {
     private final IntParam checkpointEvery;
     private final Param<String> device;
     private final IntParam threadsPerWorker;
+    private final BooleanParam balancePartitions;
     private TrainerConfig.FaultInjection faultInjection;
 
     public KilnEstimator() {
@@ -102,6 +103,9 @@ public final class KilnEstimator extends Estimator<KilnModel> {
                 "cuda", "auto"}));
         threadsPerWorker = new IntParam(this, "threadsPerWorker", "CPU kernel threads per worker (0: "
                 + "spark.task.cpus)", ParamValidators.gtEq(0));
+        balancePartitions = new BooleanParam(this, "balancePartitions", "repartition round-robin into numWorkers "
+                + "equal partitions (false: keep the DataFrame's partitions when there are numWorkers of them)");
+        setDefault(balancePartitions, true);
         setDefault(featuresCol, "features");
         setDefault(labelCol, "label");
         setDefault(predictionCol, "prediction");
@@ -143,7 +147,7 @@ public final class KilnEstimator extends Estimator<KilnModel> {
         TrainerConfig config = TrainerConfig.of(getNumWorkers()).withSeed(getSeed())
                 .withThreadsPerTask(getThreadsPerWorker()).withDevice(getDevice())
                 .withCheckpointDir(isDefined(checkpointDir) ? getCheckpointDir() : null)
-                .withFaultInjection(faultInjection);
+                .withFaultInjection(faultInjection).withBalance(getBalancePartitions());
         List<EstimatorLoop.Output> outputs = DistributedTrainer.run(df, config, columns,
                 new EstimatorLoop(modelFactory, spec));
         EstimatorLoop.Output rank0 = outputs.get(0);
@@ -218,6 +222,7 @@ public final class KilnEstimator extends Estimator<KilnModel> {
     public IntParam checkpointEvery() { return checkpointEvery; }
     public Param<String> device() { return device; }
     public IntParam threadsPerWorker() { return threadsPerWorker; }
+    public BooleanParam balancePartitions() { return balancePartitions; }
 
     public String getFeaturesCol() { return $(featuresCol); }
     public String[] getFeaturesCols() { return $(featuresCols); }
@@ -240,6 +245,7 @@ public final class KilnEstimator extends Estimator<KilnModel> {
     public int getCheckpointEvery() { return (Integer) $(checkpointEvery); }
     public String getDevice() { return $(device); }
     public int getThreadsPerWorker() { return (Integer) $(threadsPerWorker); }
+    public boolean getBalancePartitions() { return (Boolean) $(balancePartitions); }
 
     public KilnEstimator setFeaturesCol(String v) { set(featuresCol, v); return this; }
     public KilnEstimator setFeaturesCols(String... v) { set(featuresCols, v); return this; }
@@ -262,4 +268,5 @@ public final class KilnEstimator extends Estimator<KilnModel> {
     public KilnEstimator setCheckpointEvery(int v) { set(checkpointEvery, v); return this; }
     public KilnEstimator setDevice(String v) { set(device, v); return this; }
     public KilnEstimator setThreadsPerWorker(int v) { set(threadsPerWorker, v); return this; }
+    public KilnEstimator setBalancePartitions(boolean v) { set(balancePartitions, v); return this; }
 }

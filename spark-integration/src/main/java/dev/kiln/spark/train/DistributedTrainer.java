@@ -54,7 +54,7 @@ public final class DistributedTrainer {
 
     /**
      * Runs {@code fn} once per rank and returns each rank's result, indexed by rank. The DataFrame is
-     * repartitioned to {@code config.numWorkers()} partitions when it has a different number.
+     * repartitioned round-robin into {@code config.numWorkers()} equal partitions (see {@link TrainerConfig#balance}).
      */
     public static <R extends Serializable> List<R> run(Dataset<Row> df, TrainerConfig config, InputColumns columns,
                                                        TrainFn<R> fn) {
@@ -62,7 +62,7 @@ public final class DistributedTrainer {
         SlotCheck.check(sc, config.numWorkers());
         Dataset<Row> selected = df.select(Arrays.stream(columns.selectedColumns()).map(functions::col)
                 .toArray(Column[]::new));
-        if (selected.rdd().getNumPartitions() != config.numWorkers()) {
+        if (config.balance() || selected.rdd().getNumPartitions() != config.numWorkers()) {
             selected = selected.repartition(config.numWorkers());
         }
         RDD<InternalRow> rows = selected.queryExecution().toRdd();

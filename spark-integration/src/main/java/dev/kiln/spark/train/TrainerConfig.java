@@ -14,9 +14,13 @@ import java.time.Duration;
  * @param opTimeout      how long one collective (all-reduce, broadcast, barrier) may wait for a peer
  * @param checkpointDir  Hadoop FileSystem directory for checkpoints (any scheme), or null for none
  * @param device         "cpu", "cuda" or "auto"
+ * @param balance        repartition round-robin into {@code numWorkers} equal partitions (default); when false the
+ *                       DataFrame's own partitions are kept if there are {@code numWorkers} of them (a Parquet
+ *                       scan can produce empty or lopsided ones, and the largest partition paces every epoch)
  */
 public record TrainerConfig(int numWorkers, long seed, int threadsPerTask, Duration connectTimeout,
-                            Duration opTimeout, String checkpointDir, String device, FaultInjection fault)
+                            Duration opTimeout, String checkpointDir, String device, FaultInjection fault,
+                            boolean balance)
         implements Serializable {
 
     public TrainerConfig {
@@ -32,32 +36,38 @@ public record TrainerConfig(int numWorkers, long seed, int threadsPerTask, Durat
     }
 
     public static TrainerConfig of(int numWorkers) {
-        return new TrainerConfig(numWorkers, 0, 0, Duration.ofMinutes(2), Duration.ofMinutes(5), null, "auto", null);
+        return new TrainerConfig(numWorkers, 0, 0, Duration.ofMinutes(2), Duration.ofMinutes(5), null, "auto", null,
+                true);
     }
 
     public TrainerConfig withSeed(long s) {
-        return new TrainerConfig(numWorkers, s, threadsPerTask, connectTimeout, opTimeout, checkpointDir, device, fault);
+        return new TrainerConfig(numWorkers, s, threadsPerTask, connectTimeout, opTimeout, checkpointDir, device, fault, balance);
     }
 
     public TrainerConfig withThreadsPerTask(int n) {
-        return new TrainerConfig(numWorkers, seed, n, connectTimeout, opTimeout, checkpointDir, device, fault);
+        return new TrainerConfig(numWorkers, seed, n, connectTimeout, opTimeout, checkpointDir, device, fault, balance);
     }
 
     public TrainerConfig withTimeouts(Duration connect, Duration op) {
-        return new TrainerConfig(numWorkers, seed, threadsPerTask, connect, op, checkpointDir, device, fault);
+        return new TrainerConfig(numWorkers, seed, threadsPerTask, connect, op, checkpointDir, device, fault, balance);
     }
 
     public TrainerConfig withCheckpointDir(String dir) {
-        return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, dir, device, fault);
+        return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, dir, device, fault, balance);
     }
 
     public TrainerConfig withDevice(String d) {
-        return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, checkpointDir, d, fault);
+        return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, checkpointDir, d, fault, balance);
+    }
+
+    public TrainerConfig withBalance(boolean b) {
+        return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, checkpointDir, device, fault,
+                b);
     }
 
     /** Test hook: rank {@code rank} throws at global step {@code step} of the stage's first attempt only. */
     public TrainerConfig withFaultInjection(FaultInjection f) {
-        return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, checkpointDir, device, f);
+        return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, checkpointDir, device, f, balance);
     }
 
     /** A deliberate failure, for fault-tolerance tests: thrown once, on the first attempt of the stage. */

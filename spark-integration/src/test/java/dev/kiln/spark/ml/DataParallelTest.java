@@ -36,7 +36,7 @@ class DataParallelTest {
     private static KilnEstimator estimator(int workers, int batch) {
         return new KilnEstimator()
                 .setModelFactory(() -> new Sequential(new Linear(4, 16), new ReLU(), new Linear(16, 3)))
-                .setNumWorkers(workers).setEpochs(2).setBatchSize(batch).setShuffle(false)
+                .setNumWorkers(workers).setEpochs(2).setBatchSize(batch).setShuffle(false).setBalancePartitions(false)
                 .setOptimizer("sgd").setMomentum(0.9).setLearningRate(0.05).setSeed(3);
     }
 
@@ -66,7 +66,7 @@ class DataParallelTest {
         List<Row> rows = Blobs.rows(90, 4, 3, 5);
         // 2 partitions: rows go to partition 0 only -> partition 1 is empty
         Dataset<Row> df = Blobs.frame(spark, rows, 1).repartition(2, org.apache.spark.sql.functions.lit(0));
-        KilnModel m = estimator(2, B).setShuffle(true).fit(df);
+        KilnModel m = estimator(2, B).setShuffle(true).fit(df); // balancePartitions(false): keep the empty one
         assertEquals(90, m.history().get(0).samples());
         assertTrue(m.history().get(1).accuracy() > 0.5, "accuracy " + m.history().get(1).accuracy());
     }
@@ -78,7 +78,7 @@ class DataParallelTest {
         KilnEstimator base = new KilnEstimator()
                 .setModelFactory(() -> new Sequential(new Linear(4, 16), new ReLU(), new Dropout(0.2),
                         new Linear(16, 3)))
-                .setNumWorkers(2).setEpochs(2).setBatchSize(B).setOptimizer("adam").setLearningRate(0.01).setSeed(9);
+                .setNumWorkers(2).setEpochs(2).setBatchSize(B).setBalancePartitions(false).setOptimizer("adam").setLearningRate(0.01).setSeed(9);
         KilnModel clean = base.copy(new org.apache.spark.ml.param.ParamMap()).fit(df);
         KilnModel resumed = base.copy(new org.apache.spark.ml.param.ParamMap())
                 .setCheckpointDir(dir.resolve("ckpt").toUri().toString()).setCheckpointEvery(3)

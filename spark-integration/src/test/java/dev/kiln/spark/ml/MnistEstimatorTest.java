@@ -14,13 +14,18 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The user's path end to end: MNIST Parquet read by Spark, an MLP trained by two barrier workers, >= 98%. */
+/**
+ * The user's path end to end: MNIST Parquet read by Spark, normalized in SQL, an MLP trained by two barrier workers
+ * (global batch 2 x 64, Adam 1e-3, StepLR 0.7 — the plain-Java MnistMlp example's settings), >= 98% on the test set.
+ */
 class MnistEstimatorTest {
     @Test
     void mlpReaches98PercentWithTwoWorkers(@TempDir Path dir) throws Exception {
         SparkSession spark = SparkTests.session();
-        Dataset<Row> train = spark.read().parquet(Mnist.parquet(dir, "train"));
-        Dataset<Row> test = spark.read().parquet(Mnist.parquet(dir, "t10k"));
+        // PyTorch's Normalize((0.1307,), (0.3081,)), as a Spark SQL expression over the pixel arrays
+        String normalize = "transform(features, x -> cast((x - 0.1307) / 0.3081 as float)) as features";
+        Dataset<Row> train = spark.read().parquet(Mnist.parquet(dir, "train")).selectExpr(normalize, "label");
+        Dataset<Row> test = spark.read().parquet(Mnist.parquet(dir, "t10k")).selectExpr(normalize, "label");
         long start = System.nanoTime();
         KilnModel model = new KilnEstimator()
                 .setModelFactory(() -> new Sequential(new Linear(784, 256), new ReLU(), new Linear(256, 128),
