@@ -105,9 +105,22 @@ final class BarrierTask<R extends Serializable>
         } catch (KilnTrainingException e) {
             throw e;
         } catch (dev.kiln.distributed.DistributedException e) {
+            // A rank that failed because a peer vanished is a bystander: give the peer's own failure (the root cause)
+            // a moment to reach the driver first, since Spark reports the first failed task of a barrier stage.
+            pause(BYSTANDER_DELAY_MS);
             throw new KilnTrainingException("rank " + rank + ": " + e.getMessage(), e);
         } catch (Exception e) {
             throw new KilnTrainingException("rank " + rank + " failed: " + describe(e), e);
+        }
+    }
+
+    private static final long BYSTANDER_DELAY_MS = 2000;
+
+    private static void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

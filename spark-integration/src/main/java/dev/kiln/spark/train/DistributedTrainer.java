@@ -70,7 +70,8 @@ public final class DistributedTrainer {
         new SecureRandom().nextBytes(secret);
         CheckpointStore checkpoints = config.checkpointDir() == null ? null
                 : new CheckpointStore(config.checkpointDir(), hadoopConf(sc));
-        int maxAttempts = Math.max(1, sc.getConf().getInt("spark.stage.maxConsecutiveAttempts", 4));
+        int maxAttempts = config.maxAttempts() > 0 ? config.maxAttempts()
+                : Math.max(1, sc.getConf().getInt("spark.stage.maxConsecutiveAttempts", 4));
         String previousDescription = sc.getLocalProperty("spark.job.description");
         try (Progress.Tracker progress = new Progress.Tracker(sc)) {
             for (int attempt = 0; ; attempt++) {

@@ -17,15 +17,20 @@ import java.time.Duration;
  * @param balance        repartition round-robin into {@code numWorkers} equal partitions (default); when false the
  *                       DataFrame's own partitions are kept if there are {@code numWorkers} of them (a Parquet
  *                       scan can produce empty or lopsided ones, and the largest partition paces every epoch)
+ * @param maxAttempts    how many times the barrier stage is submitted before the run fails; 0 = Spark's
+ *                       {@code spark.stage.maxConsecutiveAttempts} (4 by default)
  */
 public record TrainerConfig(int numWorkers, long seed, int threadsPerTask, Duration connectTimeout,
                             Duration opTimeout, String checkpointDir, String device, FaultInjection fault,
-                            boolean balance)
+                            boolean balance, int maxAttempts)
         implements Serializable {
 
     public TrainerConfig {
         if (numWorkers < 1) {
             throw new IllegalArgumentException("numWorkers must be >= 1, got " + numWorkers);
+        }
+        if (maxAttempts < 0) {
+            throw new IllegalArgumentException("maxAttempts must be >= 0, got " + maxAttempts);
         }
         if (threadsPerTask < 0) {
             throw new IllegalArgumentException("threadsPerTask must be >= 0, got " + threadsPerTask);
@@ -37,37 +42,42 @@ public record TrainerConfig(int numWorkers, long seed, int threadsPerTask, Durat
 
     public static TrainerConfig of(int numWorkers) {
         return new TrainerConfig(numWorkers, 0, 0, Duration.ofMinutes(2), Duration.ofMinutes(5), null, "auto", null,
-                true);
+                true, 0);
     }
 
     public TrainerConfig withSeed(long s) {
-        return new TrainerConfig(numWorkers, s, threadsPerTask, connectTimeout, opTimeout, checkpointDir, device, fault, balance);
+        return new TrainerConfig(numWorkers, s, threadsPerTask, connectTimeout, opTimeout, checkpointDir, device, fault, balance, maxAttempts);
     }
 
     public TrainerConfig withThreadsPerTask(int n) {
-        return new TrainerConfig(numWorkers, seed, n, connectTimeout, opTimeout, checkpointDir, device, fault, balance);
+        return new TrainerConfig(numWorkers, seed, n, connectTimeout, opTimeout, checkpointDir, device, fault, balance, maxAttempts);
     }
 
     public TrainerConfig withTimeouts(Duration connect, Duration op) {
-        return new TrainerConfig(numWorkers, seed, threadsPerTask, connect, op, checkpointDir, device, fault, balance);
+        return new TrainerConfig(numWorkers, seed, threadsPerTask, connect, op, checkpointDir, device, fault, balance, maxAttempts);
     }
 
     public TrainerConfig withCheckpointDir(String dir) {
-        return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, dir, device, fault, balance);
+        return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, dir, device, fault, balance, maxAttempts);
     }
 
     public TrainerConfig withDevice(String d) {
-        return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, checkpointDir, d, fault, balance);
+        return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, checkpointDir, d, fault, balance, maxAttempts);
     }
 
     public TrainerConfig withBalance(boolean b) {
         return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, checkpointDir, device, fault,
-                b);
+                b, maxAttempts);
+    }
+
+    public TrainerConfig withMaxAttempts(int n) {
+        return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, checkpointDir, device, fault,
+                balance, n);
     }
 
     /** Test hook: rank {@code rank} throws at global step {@code step} of the stage's first attempt only. */
     public TrainerConfig withFaultInjection(FaultInjection f) {
-        return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, checkpointDir, device, f, balance);
+        return new TrainerConfig(numWorkers, seed, threadsPerTask, connectTimeout, opTimeout, checkpointDir, device, f, balance, maxAttempts);
     }
 
     /** A deliberate failure, for fault-tolerance tests: thrown once, on the first attempt of the stage. */
