@@ -257,10 +257,12 @@ public final class Views {
             }
         }
         Tensor out = make(t, shape, strides, t.storageOffset() + i * t.stride(d));
+        // The gradient is written through a view of zeros: with create_graph, copy_ records CopySlices, so
+        // double backward goes through select.
         return Graph.record(out, "SelectBackward0", inputs(t), Graph.NONE, c -> {
             Tensor g = Tensor.zeros(c.grad().dtype(), c.inputShape(0));
-            try (var view = Tensor.ofStorage(g.storage(), g.dtype(), shape, strides, i * g.stride(d))) {
-                Kernels.backend(g).pointwise().copy(c.grad(), view);
+            try (Tensor view = select(g, d, i)) {
+                InPlace.copy(view, c.grad());
             }
             return new Tensor[] {g};
         });
@@ -281,13 +283,10 @@ public final class Views {
         strides[d] = t.stride(d) * step;
         long offset = t.storageOffset() + s * t.stride(d);
         Tensor out = make(t, shape, strides, offset);
-        return Graph.record(out, "SliceBackward0", inputs(t), Graph.NONE, c -> {
+        return Graph.record(out, "SliceBackward0", inputs(t), Graph.NONE, c -> { // differentiable as select's
             Tensor g = Tensor.zeros(c.grad().dtype(), c.inputShape(0));
-            long[] gs = g.strides();
-            long[] vs = gs.clone();
-            vs[d] = gs[d] * step;
-            try (var view = Tensor.ofStorage(g.storage(), g.dtype(), shape, vs, s * gs[d])) {
-                Kernels.backend(g).pointwise().copy(c.grad(), view);
+            try (Tensor view = slice(g, d, s, s + (shape[d] - 1) * step + 1, step)) {
+                InPlace.copy(view, c.grad());
             }
             return new Tensor[] {g};
         });
