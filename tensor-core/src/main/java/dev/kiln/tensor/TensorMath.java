@@ -7,6 +7,7 @@ import dev.kiln.ops.Joining;
 import dev.kiln.ops.Linalg;
 import dev.kiln.ops.Pointwise;
 import dev.kiln.ops.Reductions;
+import dev.kiln.ops.Scans;
 import java.util.List;
 
 /**
@@ -324,6 +325,26 @@ abstract class TensorMath extends TensorFactories {
 
     public Tensor std(long[] dims, long correction, boolean keepdim) {
         return Reductions.var(self(), dims, correction, keepdim).sqrt();
+    }
+
+    /** Cumulative sum along {@code dim}, like {@code torch.cumsum}; integral and bool inputs give int64. */
+    public Tensor cumsum(long dim) {
+        return Scans.cumsum(self(), dim, null);
+    }
+
+    /** Cumulative sum along {@code dim}, computed in (and returned as) {@code dtype}. */
+    public Tensor cumsum(long dim, DType dtype) {
+        return Scans.cumsum(self(), dim, dtype);
+    }
+
+    /** Cumulative product along {@code dim}, like {@code torch.cumprod}; integral and bool inputs give int64. */
+    public Tensor cumprod(long dim) {
+        return Scans.cumprod(self(), dim, null);
+    }
+
+    /** Cumulative product along {@code dim}, computed in (and returned as) {@code dtype}. */
+    public Tensor cumprod(long dim, DType dtype) {
+        return Scans.cumprod(self(), dim, dtype);
     }
 
     public Tensor softmax(long dim) {
