@@ -20,7 +20,10 @@ class Records:
         if key in self.keys:
             raise KeyError("duplicate key " + key)
         self.keys.add(key)
-        t = torch.as_tensor(value).detach().to(torch.float64).cpu()
+        if isinstance(value, torch.Tensor):
+            t = value.detach().to(torch.float64).cpu()
+        else:  # Python numbers and lists: straight to float64 (torch.as_tensor would round them to float32)
+            t = torch.as_tensor(value, dtype=torch.float64)
         shape = ",".join(str(s) for s in t.shape)
         self.lines.append(f"{key}\t{shape}\t" + " ".join(fmt(v) for v in t.reshape(-1).tolist()))
 
