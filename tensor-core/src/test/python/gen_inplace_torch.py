@@ -140,9 +140,33 @@ def copy_from_grad_source(t):
     return y
 
 
+def stale_view(t):
+    y = t["x"] * 2
+    v = y[0]
+    y.mul_(t["s"])  # v's values change: its grad_fn is regenerated from y's new history
+    return torch.cat([v * 1.0, y.reshape(-1)])
+
+
+def sibling_view(t):
+    y = t["x"] * 2
+    a = y[0]
+    b = y[:, 1]
+    a.mul_(t["c"])  # b overlaps a at y[0, 1]
+    return b * t["c2"]
+
+
+def base_then_view_then_base(t):
+    y = t["x"] * 2
+    v = y.t()
+    y.add_(t["s"])
+    v[1].mul_(t["c2"])
+    y.exp_()
+    return v * 1.0
+
+
 if __name__ == "__main__":
     for f in (mul_c, div_c, clamp, mul_c_no_grad_self, chain, view_mul, column_add, transposed_clamp, narrow_exp,
               copy_into_plain, fill_row, twice, view_used_after, masked_fill_view, strided_view_of_view,
-              copy_from_grad_source):
+              copy_from_grad_source, stale_view, sibling_view, base_then_view_then_base):
         case(f.__name__, f)
     R.write(resource("autograd", "inplace_torch.txt"))

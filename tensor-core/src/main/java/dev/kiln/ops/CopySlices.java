@@ -3,6 +3,7 @@ package dev.kiln.ops;
 import static dev.kiln.autograd.Graph.inputs;
 import static dev.kiln.autograd.Graph.saved;
 
+import dev.kiln.autograd.Autograd;
 import dev.kiln.autograd.Graph;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
@@ -47,6 +48,35 @@ final class CopySlices {
             }
             return new Tensor[] {gradBase, gradResult};
         });
+    }
+
+    /**
+     * Replaces {@code view}'s node by {@code AsStridedBackward0} from its base: the gradient of the base is zeros
+     * with the view's elements set to the incoming gradient (a {@code scatter}, differentiable).
+     */
+    static void regenerate(Tensor view) {
+        Tensor base = view.viewBase();
+        if (!base.requiresGrad()) {
+            view.detach_(); // the base left the graph (filled or overwritten with constants): so does the view
+            return;
+        }
+        if (!base.isContiguous()) {
+            throw new UnsupportedOperationException("a view (shape " + Shapes.str(view.shape()) + ") of a "
+                    + "non-contiguous tensor (shape " + Shapes.str(base.shape()) + ", strides "
+                    + Shapes.str(base.strides()) + ") was modified in place through another view after it was "
+                    + "made; its gradient cannot be regenerated. Make the view again after the in-place op");
+        }
+        Tensor index = Tensor.of(flatIndices(base, view));
+        long[] baseShape = base.shape();
+        long baseNumel = base.numel();
+        try (var g = Autograd.enableGrad()) {
+            view.setGradFn(null);
+            Graph.record(view, "AsStridedBackward0", inputs(base), saved(index), c -> {
+                Tensor zeros = Tensor.zeros(c.grad().dtype(), baseNumel);
+                Tensor flat = Views.reshape(c.grad(), new long[] {-1});
+                return new Tensor[] {Views.reshape(Indexing.scatter(zeros, 0, c.saved(0), flat), baseShape)};
+            });
+        }
     }
 
     /** Row-major over the view: each element's flat (row-major) index in the contiguous base. */

@@ -22,6 +22,14 @@ public final class Views {
         return Tensor.ofStorage(t.storage(), t.dtype(), shape, strides, offset).markViewOf(t);
     }
 
+    /**
+     * Gives {@code view} a fresh node from its base's current history (PyTorch's regenerated view grad_fn), for a
+     * view whose storage was written in place after its node was recorded; called by {@link Tensor#gradFn()}.
+     */
+    public static void regenerateGradFn(Tensor view) {
+        CopySlices.regenerate(view);
+    }
+
     /** Shares storage but is no view for autograd: in-place edits through it are caught by the version counter. */
     public static Tensor detach(Tensor t) {
         return Tensor.ofStorage(t.storage(), t.dtype(), t.shape(), t.strides(), t.storageOffset());

@@ -122,6 +122,27 @@ class InPlaceTorchTest extends KilnTest {
                 Tensor y = t.get("x").mul(2);
                 y.select(0, 0).copy_(t.get("c").mul(t.get("c")));
                 return y;
+            }),
+            c("stale_view", t -> {
+                Tensor y = t.get("x").mul(2);
+                Tensor v = y.select(0, 0);
+                y.mul_(t.get("s")); // v's node is regenerated from y's new history
+                return Tensor.cat(List.of(v.mul(1.0), y.reshape(-1)), 0);
+            }),
+            c("sibling_view", t -> {
+                Tensor y = t.get("x").mul(2);
+                Tensor a = y.select(0, 0);
+                Tensor b = y.select(1, 1);
+                a.mul_(t.get("c")); // b overlaps a at y[0, 1]
+                return b.mul(t.get("c2"));
+            }),
+            c("base_then_view_then_base", t -> {
+                Tensor y = t.get("x").mul(2);
+                Tensor v = y.t();
+                y.add_(t.get("s"));
+                v.select(0, 1).mul_(t.get("c2"));
+                y.exp_();
+                return v.mul(1.0);
             }));
     }
 
