@@ -42,6 +42,7 @@ public final class Tensor extends TensorMath implements AutoCloseable {
     private boolean requiresGrad;
     private Tensor grad;
     private Node gradFn;
+    private int gradFnVersion; // storage version when gradFn was set; a view whose storage moved on is regenerated
     private Node gradAccumulator;
     private boolean retainsGrad;
     private Tensor viewBase; // the tensor whose storage a view op (view, select, ...) reinterprets; null otherwise
@@ -302,13 +303,22 @@ public final class Tensor extends TensorMath implements AutoCloseable {
         }
     }
 
+    /**
+     * The node that made this tensor, or null for a leaf. A view whose storage was modified in place since its node
+     * was recorded (through its base or another view) gets a node regenerated from its base's current history
+     * first, as PyTorch does, so it never backpropagates into values that were overwritten.
+     */
     public Node gradFn() {
+        if (gradFn != null && viewBase != null && !closed && storage.version() != gradFnVersion) {
+            Views.regenerateGradFn(this);
+        }
         return gradFn;
     }
 
     /** Set by ops that record history; not for user code. */
     public void setGradFn(Node node) {
         gradFn = node;
+        gradFnVersion = closed ? 0 : storage.version();
         requiresGrad = node != null || requiresGrad;
     }
 

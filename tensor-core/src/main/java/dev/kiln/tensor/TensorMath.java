@@ -7,6 +7,7 @@ import dev.kiln.ops.Joining;
 import dev.kiln.ops.Linalg;
 import dev.kiln.ops.Pointwise;
 import dev.kiln.ops.Reductions;
+import dev.kiln.ops.Scans;
 import java.util.List;
 
 /**
@@ -326,6 +327,26 @@ abstract class TensorMath extends TensorFactories {
         return Reductions.var(self(), dims, correction, keepdim).sqrt();
     }
 
+    /** Cumulative sum along {@code dim}, like {@code torch.cumsum}; integral and bool inputs give int64. */
+    public Tensor cumsum(long dim) {
+        return Scans.cumsum(self(), dim, null);
+    }
+
+    /** Cumulative sum along {@code dim}, computed in (and returned as) {@code dtype}. */
+    public Tensor cumsum(long dim, DType dtype) {
+        return Scans.cumsum(self(), dim, dtype);
+    }
+
+    /** Cumulative product along {@code dim}, like {@code torch.cumprod}; integral and bool inputs give int64. */
+    public Tensor cumprod(long dim) {
+        return Scans.cumprod(self(), dim, null);
+    }
+
+    /** Cumulative product along {@code dim}, computed in (and returned as) {@code dtype}. */
+    public Tensor cumprod(long dim, DType dtype) {
+        return Scans.cumprod(self(), dim, dtype);
+    }
+
     public Tensor softmax(long dim) {
         return Reductions.softmax(self(), dim);
     }
@@ -402,53 +423,54 @@ abstract class TensorMath extends TensorFactories {
     }
 
     // ---------------------------------------------------------------- in place (names end with _)
+    // The flag says whether the op's gradient reads the original self (then it runs on a clone; see InPlace).
 
     public Tensor add_(Tensor other) {
-        return InPlace.apply(self(), Pointwise.add(self(), other), "add_");
+        return InPlace.apply(self(), s -> Pointwise.add(s, other), false, "add_");
     }
 
     public Tensor add_(double other) {
-        return InPlace.apply(self(), Pointwise.add(self(), other), "add_");
+        return InPlace.apply(self(), s -> Pointwise.add(s, other), false, "add_");
     }
 
     public Tensor sub_(Tensor other) {
-        return InPlace.apply(self(), Pointwise.sub(self(), other), "sub_");
+        return InPlace.apply(self(), s -> Pointwise.sub(s, other), false, "sub_");
     }
 
     public Tensor sub_(double other) {
-        return InPlace.apply(self(), Pointwise.add(self(), -other), "sub_");
+        return InPlace.apply(self(), s -> Pointwise.add(s, -other), false, "sub_");
     }
 
     public Tensor mul_(Tensor other) {
-        return InPlace.apply(self(), Pointwise.mul(self(), other), "mul_");
+        return InPlace.apply(self(), s -> Pointwise.mul(s, other), other.requiresGrad(), "mul_");
     }
 
     public Tensor mul_(double other) {
-        return InPlace.apply(self(), Pointwise.mul(self(), other), "mul_");
+        return InPlace.apply(self(), s -> Pointwise.mul(s, other), false, "mul_");
     }
 
     public Tensor div_(Tensor other) {
-        return InPlace.apply(self(), Pointwise.div(self(), other), "div_");
+        return InPlace.apply(self(), s -> Pointwise.div(s, other), other.requiresGrad(), "div_");
     }
 
     public Tensor div_(double other) {
-        return InPlace.apply(self(), Pointwise.div(self(), other), "div_");
+        return InPlace.apply(self(), s -> Pointwise.div(s, other), false, "div_");
     }
 
     public Tensor clamp_(double min, double max) {
-        return InPlace.apply(self(), Pointwise.clamp(self(), min, max), "clamp_");
+        return InPlace.apply(self(), s -> Pointwise.clamp(s, min, max), self().requiresGrad(), "clamp_");
     }
 
     public Tensor relu_() {
-        return InPlace.apply(self(), Pointwise.relu(self()), "relu_");
+        return InPlace.apply(self(), Pointwise::relu, false, "relu_");
     }
 
     public Tensor exp_() {
-        return InPlace.apply(self(), Pointwise.exp(self()), "exp_");
+        return InPlace.apply(self(), Pointwise::exp, false, "exp_");
     }
 
     public Tensor maskedFill_(Tensor mask, double value) {
-        return InPlace.apply(self(), Indexing.maskedFill(self(), mask, value), "masked_fill_");
+        return InPlace.apply(self(), s -> Indexing.maskedFill(s, mask, value), false, "masked_fill_");
     }
 
     public Tensor fill_(double value) {

@@ -64,7 +64,7 @@ class OpGradCheckTest extends KilnTest {
     }
 
     static Stream<Case> cases() {
-        return Stream.of(pointwise(), reductions(), linalg(), views(), joiningAndIndexing()).flatMap(List::stream);
+        return Stream.of(pointwise(), reductions(), scans(), linalg(), views(), joiningAndIndexing()).flatMap(List::stream);
     }
 
     // -------------------------------------------------------------- tables
@@ -139,6 +139,19 @@ class OpGradCheckTest extends KilnTest {
             c("logSoftmax dim 0", x -> x.get(0).logSoftmax(0), normal(3, 4)),
             c("logsumexp dim 1", x -> x.get(0).logsumexp(1, false), normal(3, 4)),
             c("logsumexp dim 0 keepdim", x -> x.get(0).logsumexp(0, true), normal(3, 4)));
+    }
+
+    private static List<Case> scans() {
+        double[] zeros = {2.0, 0.0, 3.0, -1.5, 0.5, 0.0, 1.5, -2.0, 0.0, 4.0, 0.0, -0.7, 0.9, 1.1, 0.0};
+        return List.of(
+            c("cumsum dim 1", x -> x.get(0).cumsum(1), normal(2, 5, 3)),
+            c("cumsum dim -1", x -> x.get(0).cumsum(-1), normal(3, 4)),
+            c("cumsum 0-d", x -> x.get(0).cumsum(0), normal()),
+            c("cumprod dim 0", x -> x.get(0).cumprod(0), normal(5, 2)),
+            c("cumprod dim 2", x -> x.get(0).cumprod(2), normal(2, 2, 6)),
+            c("cumprod with zeros dim 1", x -> x.get(0).cumprod(1), fixed(zeros, 3, 5)),
+            c("cumprod with zeros dim 0", x -> x.get(0).cumprod(0), fixed(zeros, 5, 3)),
+            c("cumprod all zeros", x -> x.get(0).cumprod(0), fixed(new double[4], 4)));
     }
 
     private static List<Case> linalg() {
