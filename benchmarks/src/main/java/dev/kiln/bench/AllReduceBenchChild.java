@@ -70,16 +70,24 @@ public final class AllReduceBenchChild {
                     Tensor sink = Tensor.zeros(DType.FLOAT32, bytes / 2 / 4); // raw receives size * 2(n-1)/n
                     double[] tAll = new double[reps];
                     double[] tRaw = new double[reps];
+                    double[] cpuAll = new double[reps];
+                    double[] cpuRaw = new double[reps];
                     for (int r = -2; r < reps; r++) { // two warm-up rounds (JIT, page faults, TCP windows)
+                        long c0 = cpuNanos();
                         double a = timeAllReduce(pg, data);
+                        long c1 = cpuNanos();
                         double b = timeRaw(pg, raw, writer, data, sink, bytes); // busBytes for n = 2: bytes
+                        long c2 = cpuNanos();
                         if (r >= 0) {
                             tAll[r] = a;
                             tRaw[r] = b;
+                            cpuAll[r] = (c1 - c0) / 1e9;
+                            cpuRaw[r] = (c2 - c1) / 1e9;
                         }
                     }
                     if (pg.rank() == 0) {
-                        report.println("result " + bytes + " " + median(tAll) + " " + median(tRaw));
+                        report.println("result " + bytes + " " + median(tAll) + " " + median(tRaw) + " "
+                                + median(cpuAll) + " " + median(cpuRaw));
                     }
                 }
             }
@@ -87,6 +95,22 @@ public final class AllReduceBenchChild {
             writer.shutdownNow();
             alloc.close();
         }
+    }
+
+    /**
+     * CPU time (user + system) of all Java threads of this JVM, in nanoseconds: per-thread clocks, so it has
+     * nanosecond resolution (the process clock ticks in 10 ms) and other processes' load does not inflate it.
+     */
+    private static long cpuNanos() {
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (long id : threads.getAllThreadIds()) {
+            long t = threads.getThreadCpuTime(id);
+            if (t > 0) {
+                sum += t;
+            }
+        }
+        return sum;
     }
 
     private static double timeAllReduce(TcpProcessGroup pg, Tensor data) {

@@ -173,7 +173,7 @@ final class Duplex {
                 if (n > 0) {
                     in.received();
                     if (job != null) {
-                        job.wake(); // a gated forward may proceed
+                        job.pumpFromReceiver(); // forward what just became final, or wake the sender
                     }
                     idleSince = System.nanoTime();
                     continue;

@@ -52,7 +52,7 @@ final class Ring {
 
     void allReduce(FlatTensors flat, ReduceOp op, Reducer reducer, ByteBuffer scratch, long sequence) {
         Header mine = new Header(Kind.ALL_REDUCE, flat.dtype().ordinal(), op.ordinal(), sequence, flat.numel(), -1);
-        exchangeHeaders(mine);
+        String name = "allReduce #" + sequence;
         long n = flat.numel();
         int esz = flat.elementSize();
         int steps = 2 * (world - 1);
@@ -69,18 +69,25 @@ final class Ring {
             sinks[k] = reduceScatter ? Ranges.reduce(flat, lo, hi, scratch, reducer, divideBy)
                     : Ranges.receive(flat, lo, hi);
         }
-        Ranges.Steps in = new Ranges.Steps(sinks);
-        Duplex.Outgoing[] parts = new Duplex.Outgoing[steps];
+        // The header travels first in the same stream (no extra round trip): the left neighbour's header is
+        // checked before any of its data bytes is interpreted, and data sent right behind ours is never
+        // interpreted by a right neighbour that finds our header wrong.
+        Ranges.Sink[] all = new Ranges.Sink[steps + 1];
+        all[0] = headerSink(mine, name);
+        System.arraycopy(sinks, 0, all, 1, steps);
+        Ranges.Steps in = new Ranges.Steps(all);
+        Duplex.Outgoing[] parts = new Duplex.Outgoing[steps + 1];
+        parts[0] = out(mine.encode());
         for (int k = 0; k < steps; k++) {
             long lo = chunkStart(n, sendChunk[k]) * esz;
             long hi = chunkStart(n, sendChunk[k] + 1) * esz;
-            int previous = k - 1; // step k forwards the chunk step k-1 received, as soon as it is final
-            parts[k] = k == 0 ? Ranges.send(flat, lo, hi) : Ranges.send(flat, lo, hi, () -> {
+            int previous = k; // (index in `all`) step k forwards the chunk step k-1 received, once it is final
+            parts[k + 1] = k == 0 ? Ranges.send(flat, lo, hi) : Ranges.send(flat, lo, hi, () -> {
                 long done = in.processed(previous);
                 return done == Long.MAX_VALUE ? Long.MAX_VALUE : lo + done;
             });
         }
-        link.transfer(Ranges.steps(parts), in, "allReduce #" + sequence);
+        link.transfer(Ranges.steps(parts), in, name);
     }
 
     void broadcast(FlatTensors flat, int root, long sequence) {
@@ -128,12 +135,32 @@ final class Ring {
         return all;
     }
 
-    /** Sends {@code mine} to the right while receiving the left neighbour's header, and compares them. */
-    private void exchangeHeaders(Header mine) {
-        String name = mine.kind().apiName + " #" + mine.sequence();
-        ByteBuffer in = ByteBuffer.allocate(Frames.BYTES);
-        link.transfer(out(mine.encode()), in(in), name + " header");
-        check(mine, Frames.Header.decode(in), name);
+    /** Receives the left neighbour's header and checks it against {@code mine} as soon as it is complete. */
+    private Ranges.Sink headerSink(Header mine, String name) {
+        ByteBuffer buf = ByteBuffer.allocate(Frames.BYTES);
+        return new Ranges.Sink() {
+            public ByteBuffer target() {
+                return buf.hasRemaining() ? buf : null;
+            }
+
+            public void received() {
+                if (!buf.hasRemaining()) {
+                    check(mine, Frames.Header.decode(buf.duplicate().position(Frames.BYTES)), name);
+                }
+            }
+
+            public boolean done() {
+                return !buf.hasRemaining();
+            }
+
+            public long receivedBytes() {
+                return buf.position();
+            }
+
+            public long processedBytes() {
+                return done() ? Frames.BYTES : 0;
+            }
+        };
     }
 
     private Header receiveHeader(String name) {

@@ -4,12 +4,15 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The group's sending thread ({@code kiln-ring-send-r<rank>}): runs one {@link Job} at a time, writing an
  * {@link Duplex.Outgoing} stream to the right neighbour while the caller receives. When the stream is gated
  * (a forward waiting for bytes still to arrive) it parks until the receiver wakes it; when the socket is full
- * it waits on the write selector, and fails after the op timeout without progress.
+ * it waits on the write selector, and fails after the op timeout without progress. The receiving thread may
+ * also write (never block) right after it made bytes final, under the job's lock; see
+ * {@link Job#pumpFromReceiver()}.
  */
 final class Sender {
     private final Duplex link;
@@ -33,6 +36,8 @@ final class Sender {
         private volatile RuntimeException failure;
         private volatile boolean parked;
         private final Thread caller = Thread.currentThread();
+        private final ReentrantLock lock = new ReentrantLock(); // one writer at a time: sender or receiver
+        private volatile long lastProgress;
 
         private Job(Duplex.Outgoing out, String what) {
             this.out = out;
@@ -92,35 +97,85 @@ final class Sender {
             }
         }
 
-        private void send() {
-            long idleSince = System.nanoTime();
-            long timeout = link.timeout().toNanos();
+        /**
+         * Called by the receiver right after it made bytes final: forwards them on the receiving thread if the
+         * socket takes them now and the sender is not mid-write, so the forward path needs no thread hop (on a
+         * loaded machine every wake-up waits for a time slice). Anything left is the sender's job.
+         */
+        void pumpFromReceiver() {
+            if (finished || cancelled || !lock.tryLock()) {
+                return;
+            }
+            try {
+                pump();
+            } finally {
+                lock.unlock();
+            }
+            wake();
+        }
+
+        private static final int DONE = 0;
+        private static final int GATED = 1;
+        private static final int FULL = 2;
+
+        /** Writes until the stream is done, gated, or the socket is full; call under {@link #lock}. */
+        private int pump() {
             while (!out.done()) {
+                ByteBuffer s = out.current();
+                if (s == null) {
+                    return GATED;
+                }
+                if (link.write(s, what) == 0) {
+                    return FULL;
+                }
+                lastProgress = System.nanoTime();
+            }
+            return DONE;
+        }
+
+        private void send() {
+            lastProgress = System.nanoTime();
+            long timeout = link.timeout().toNanos();
+            while (true) {
                 if (cancelled || link.isClosed()) {
                     link.checkOpen(what);
                     return;
                 }
-                ByteBuffer s = out.current();
-                if (s == null) { // gated: the receiver has not processed the bytes to forward yet
+                int state;
+                lock.lock();
+                try {
+                    state = pump();
+                } finally {
+                    lock.unlock();
+                }
+                if (state == DONE) {
+                    return;
+                }
+                if (state == GATED) { // the receiver has not made the bytes to forward final yet
                     parked = true;
-                    if (out.current() == null && !cancelled) {
+                    if (!cancelled && gated()) {
                         LockSupport.parkNanos(this, 50_000_000L);
                     }
                     parked = false;
-                    idleSince = System.nanoTime(); // waiting on the receiver is the receiver's timeout
+                    lastProgress = System.nanoTime(); // waiting on the receiver is the receiver's timeout
                     continue;
                 }
-                if (link.write(s, what) > 0) {
-                    idleSince = System.nanoTime();
-                    continue;
-                }
-                long left = timeout - (System.nanoTime() - idleSince);
+                long left = timeout - (System.nanoTime() - lastProgress);
                 if (left <= 0) {
                     throw new DistributedException("rank " + link.rank() + " timed out after " + link.timeout()
                             + " waiting for " + link.rightPeer() + " to read what it sent of " + what + " (it has not "
                             + "read a byte since). The peer may be dead, stuck, or not calling the same collective.");
                 }
                 link.awaitWritable(left, what);
+            }
+        }
+
+        private boolean gated() {
+            lock.lock();
+            try {
+                return !out.done() && out.current() == null;
+            } finally {
+                lock.unlock();
             }
         }
     }
