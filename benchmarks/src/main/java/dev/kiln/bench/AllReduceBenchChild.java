@@ -72,7 +72,8 @@ public final class AllReduceBenchChild {
                     double[] tRaw = new double[reps];
                     double[] cpuAll = new double[reps];
                     double[] cpuRaw = new double[reps];
-                    for (int r = -2; r < reps; r++) { // two warm-up rounds (JIT, page faults, TCP windows)
+                    int warm = quick ? 2 : mb <= 4 ? 200 : 3; // the first size also warms the JIT up (~1-3 s)
+                    for (int r = -warm; r < reps; r++) { // warm-up rounds: JIT, page faults, TCP windows
                         long c0 = cpuNanos();
                         double a = timeAllReduce(pg, data);
                         long c1 = cpuNanos();

@@ -212,6 +212,27 @@ class BadPeersTest extends KilnTest {
     }
 
     @Test
+    void anOversizedMessageHeaderIsRejectedBeforeAllocating() throws Exception {
+        byte[] secret = LocalRanks.secret();
+        try (TcpProcessGroup.Listener l0 = TcpProcessGroup.listen(LocalRanks.LOOPBACK, secret,
+                     shortTimeouts().withMaxMessageBytes(10));
+             TcpProcessGroup.Listener l1 = TcpProcessGroup.listen(LocalRanks.LOOPBACK, secret, shortTimeouts())) {
+            List<String> addresses = List.of(l0.address(), l1.address());
+            LocalRanks.Body<Integer> gather = pg -> pg.allGather(new byte[pg.rank() == 1 ? 100 : 1]).length;
+            CompletableFuture<Integer> rank0 = LocalRanks.start(l0, 0, addresses, gather);
+            CompletableFuture<Integer> rank1 = LocalRanks.start(l1, 1, addresses, gather);
+            Throwable e = assertThrows(Exception.class, () -> rank0.get(30, TimeUnit.SECONDS)).getCause();
+            assertTrue(e.getMessage().contains("100-byte message") && e.getMessage().contains("maxMessageBytes=10"),
+                    e.getMessage());
+            assertThrows(Exception.class, () -> rank1.get(30, TimeUnit.SECONDS)); // its peer hung up on it
+        }
+        assertNull(Frames.Header.decode(java.nio.ByteBuffer.allocate(Frames.BYTES).position(Frames.BYTES)),
+                "zero bytes are not a header (wrong magic)");
+        java.nio.ByteBuffer badKind = java.nio.ByteBuffer.allocate(Frames.BYTES).putInt(Frames.MAGIC).put((byte) 9);
+        assertNull(Frames.Header.decode(badKind.position(Frames.BYTES)), "unknown kind");
+    }
+
+    @Test
     void closeIsIdempotentAndLaterCollectivesFail() throws Exception {
         List<String> out = LocalRanks.run(2, shortTimeouts(), pg -> {
             pg.barrier();
