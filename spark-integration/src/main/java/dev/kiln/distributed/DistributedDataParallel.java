@@ -191,6 +191,18 @@ public class DistributedDataParallel<M extends Module> extends Module {
         }
     }
 
+    /**
+     * Takes part in this step's gradient averaging without a backward pass, e.g. on a rank whose shard has no rows
+     * left this step: its gradients (zeros where it has none) go through the same bucketed all-reduces that the
+     * other ranks' backward passes launch, so no rank waits for it. Call it where the others call backward.
+     */
+    public void syncGradientsWithoutBackward() {
+        if (closed) {
+            throw new IllegalStateException("DistributedDataParallel was closed");
+        }
+        sync.syncWithoutBackward();
+    }
+
     /** Number of gradient buckets (for tests and logs). */
     public int bucketCount() {
         return sync.bucketCount();

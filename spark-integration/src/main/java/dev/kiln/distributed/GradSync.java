@@ -128,6 +128,15 @@ final class GradSync implements AutoCloseable {
         return launched;
     }
 
+    /**
+     * A round with no backward on this rank (it has no rows this step, say): its current gradients — zeros where
+     * it has none — join the same bucketed all-reduces the other ranks' backward passes launch.
+     */
+    void syncWithoutBackward() {
+        prepare();
+        finish();
+    }
+
     /** The final callback: unused parameters count as zero gradients; waits for every bucket. */
     private void finish() {
         try {
