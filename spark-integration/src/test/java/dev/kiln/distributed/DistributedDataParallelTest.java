@@ -26,10 +26,8 @@ import org.junit.jupiter.api.Test;
  * DDP's promise: n ranks on disjoint shards of a global batch end with the weights of one process training on
  * the whole batch, and bit-identical weights on every rank.
  *
- * <p>TODO(lead): once {@code dev.kiln.KilnContext} is merged, open one per rank thread
- * ({@code KilnContext.builder().seed(rank).numThreads(1).allocator(alloc).open()}) instead of relying on the
- * process-wide generator; today rank 0's weights come from the reference and the broadcast overwrites the
- * others' (differently drawn) initial weights, which is itself what is under test.
+ * <p>Each rank thread runs in its own {@code KilnContext} seeded differently (see {@code LocalRanks}), so the ranks
+ * draw different initial weights; rank 0 loads the reference's, and DDP's broadcast must overwrite the others'.
  */
 class DistributedDataParallelTest extends KilnTest {
     static final int GLOBAL_BATCH = 12;

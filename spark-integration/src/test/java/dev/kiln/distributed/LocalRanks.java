@@ -1,6 +1,7 @@
 package dev.kiln.distributed;
 
 import dev.kiln.Kiln;
+import dev.kiln.KilnContext;
 import dev.kiln.tensor.TensorScope;
 import java.net.InetAddress;
 import java.security.SecureRandom;
@@ -93,7 +94,9 @@ final class LocalRanks {
                 futures.add(pool.submit(() -> {
                     Thread.currentThread().setName("test-rank-" + rank);
                     BufferAllocator alloc = Kiln.rootAllocator().newChildAllocator("rank " + rank, 0, Long.MAX_VALUE);
-                    try (TensorScope scope = TensorScope.open(alloc);
+                    try (KilnContext ctx = KilnContext.builder().seed(1000 + rank).numThreads(1).allocator(alloc)
+                            .open();
+                         TensorScope scope = TensorScope.open(alloc);
                          TcpProcessGroup.Listener listener = TcpProcessGroup.listen(LOOPBACK, secret, options)) {
                         addresses[rank] = listener.address();
                         published.countDown();
@@ -136,7 +139,8 @@ final class LocalRanks {
         Thread t = new Thread(() -> {
             BufferAllocator alloc = Kiln.rootAllocator().newChildAllocator("rank " + rank, 0, Long.MAX_VALUE);
             try {
-                try (TensorScope scope = TensorScope.open(alloc);
+                try (KilnContext ctx = KilnContext.builder().seed(1000 + rank).numThreads(1).allocator(alloc).open();
+                     TensorScope scope = TensorScope.open(alloc);
                      TcpProcessGroup pg = listener.connect(rank, addresses)) {
                     result.complete(body.run(pg));
                 } finally {
