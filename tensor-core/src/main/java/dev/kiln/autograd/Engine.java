@@ -144,8 +144,8 @@ public final class Engine {
                     }
                     continue;
                 }
-                for (Tensor t : node.retainGradTargets()) {
-                    accumulate(t, grad, createGraph);
+                for (Tensor t : captured == null ? node.retainGradTargets() : List.<Tensor>of()) {
+                    accumulate(t, grad, createGraph); // torch.autograd.grad leaves retained .grad alone, too
                 }
                 Tensor[] inputGrads = apply(node, grad, flight);
                 if (!retainGraph) {
