@@ -28,6 +28,9 @@ public final class Reductions {
         }
         for (long d : dims) {
             int w = Shapes.wrapDim(d, t.dim());
+            if (t.dim() == 0) {
+                continue; // a 0-d tensor accepts dim 0 / -1 and reduces nothing, as in PyTorch
+            }
             if (mask[w]) {
                 throw new IllegalArgumentException("dim " + w + " appears multiple times in the list of dims");
             }

@@ -76,6 +76,11 @@ public final class TensorScope implements AutoCloseable {
         tensors.add(t);
     }
 
+    /** True if this scope owns {@code t}: {@code t} was made inside it and neither kept nor detached since. */
+    public boolean owns(Tensor t) {
+        return t.ownerScope() == this;
+    }
+
     /**
      * Moves {@code t} out of the scope that owns it into that scope's parent (or to no scope), so it survives
      * the owner's close. Returns {@code t}.

@@ -1,11 +1,12 @@
-package dev.kiln.ops;
+package dev.kiln.ops.opinfo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
-import dev.kiln.testing.Assertions;
 import dev.kiln.testing.KilnTest;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -15,13 +16,18 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Forward values against float64 references computed independently with numpy from PyTorch's documented
- * formulas ({@code src/test/python/gen_op_references.py} writes {@code op_references.txt}).
+ * Forward values against float64 references computed independently with numpy from PyTorch's documented formulas
+ * ({@code src/test/python/gen_op_references.py} writes {@code op_references.txt}); each case's op token is run by
+ * the {@link OpTable} entry that claims it ({@link OpInfo#numpy}).
  */
 class OpReferenceTest extends KilnTest {
     private static final double FLOAT32_TOL = 1e-6;
@@ -40,67 +46,45 @@ class OpReferenceTest extends KilnTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void matchesNumpyReference(Case c) {
+        check(c, OpTable.byNumpyToken(c.op()[0]));
+    }
+
+    private static void check(Case c, OpInfo op) {
+        if (op == null) {
+            throw new AssertionError("op_references.txt names op token " + c.op()[0] + ", which no op table entry runs");
+        }
         List<Tensor> in = new ArrayList<>();
         for (Array a : c.inputs()) {
             in.add(tensor(a));
         }
-        Tensor out = run(c.op(), in);
+        String[] args = Arrays.copyOfRange(c.op(), 1, c.op().length);
+        Tensor out = op.numpyRun(c.op()[0]).apply(args, in);
         assertEquals(c.expected().dtype(), out.dtype(), "dtype of " + c.name());
-        Assertions.assertShape(out, c.expected().shape());
-        Assertions.assertClose(out, c.expected().dtype() == DType.FLOAT64 ? FLOAT64_TOL : FLOAT32_TOL,
-                c.expected().values());
+        Checks.assertClose(c.name(), out, c.expected().shape(), c.expected().values(),
+                c.expected().dtype() == DType.FLOAT64 ? FLOAT64_TOL : FLOAT32_TOL);
     }
 
-    /** Runs op token {@code op[0]} with its arguments {@code op[1..]}. */
-    private static Tensor run(String[] op, List<Tensor> x) {
-        Tensor a = x.get(0);
-        return switch (op[0]) {
-            case "add" -> a.add(x.get(1));
-            case "sub" -> a.sub(x.get(1));
-            case "mul" -> a.mul(x.get(1));
-            case "div" -> a.div(x.get(1));
-            case "pow" -> a.pow(x.get(1));
-            case "minimum" -> a.minimum(x.get(1));
-            case "maximum" -> a.maximum(x.get(1));
-            case "matmul" -> a.matmul(x.get(1));
-            case "where" -> Tensor.where(a, x.get(1), x.get(2));
-            case "maskedFill" -> a.maskedFill(x.get(1), num(op[1]));
-            case "add_scalar" -> a.add(num(op[1]));
-            case "sub_scalar" -> a.sub(num(op[1]));
-            case "mul_scalar" -> a.mul(num(op[1]));
-            case "div_scalar" -> a.div(num(op[1]));
-            case "rsub" -> a.rsub(num(op[1]));
-            case "pow_scalar" -> a.pow(num(op[1]));
-            case "clamp" -> a.clamp(num(op[1]), num(op[2]));
-            case "neg" -> a.neg();
-            case "abs" -> a.abs();
-            case "exp" -> a.exp();
-            case "log" -> a.log();
-            case "sqrt" -> a.sqrt();
-            case "rsqrt" -> a.rsqrt();
-            case "sin" -> a.sin();
-            case "cos" -> a.cos();
-            case "tanh" -> a.tanh();
-            case "sigmoid" -> a.sigmoid();
-            case "relu" -> a.relu();
-            case "gelu" -> a.gelu();
-            case "erf" -> a.erf();
-            case "reciprocal" -> a.reciprocal();
-            case "sum" -> a.sum();
-            case "sum_dims" -> a.sum(dims(op[1]), bool(op[2]));
-            case "mean" -> a.mean();
-            case "mean_dims" -> a.mean(dims(op[1]), bool(op[2]));
-            case "max" -> a.max();
-            case "min" -> a.min();
-            case "var" -> a.var();
-            case "var_dims" -> a.var(dims(op[1]), Long.parseLong(op[2]), bool(op[3]));
-            case "std" -> a.std();
-            case "std_dims" -> a.std(dims(op[1]), Long.parseLong(op[2]), bool(op[3]));
-            case "softmax" -> a.softmax(Long.parseLong(op[1]));
-            case "logSoftmax" -> a.logSoftmax(Long.parseLong(op[1]));
-            case "logsumexp" -> a.logsumexp(Long.parseLong(op[1]), bool(op[2]));
-            default -> throw new IllegalArgumentException("op_references.txt names an unknown op: " + op[0]);
-        };
+    /** Every token in the file has an entry, and every entry's token has cases (no dead mappings). */
+    @Test
+    void tokensOfTheFileAndTheTableMatch() {
+        Set<String> inFile = cases().map(c -> c.op()[0]).collect(Collectors.toCollection(TreeSet::new));
+        Set<String> inTable = OpTable.all().stream().flatMap(o -> o.numpyTokens().stream())
+                .collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(inFile, inTable, "op tokens of op_references.txt vs the op table's numpy tokens");
+    }
+
+    /** The harness must fail when the op disagrees with the reference. */
+    @Test
+    void rejectsAnOpThatDisagreesWithTheReference() {
+        Case exp = cases().filter(c -> c.op()[0].equals("exp")).findFirst().orElseThrow();
+        OpInfo slightlyWrong = OpInfo.op("wrong exp").numpy("exp", (a, x) -> x.get(0).exp().mul(1.0001));
+        assertThrows(AssertionError.class, () -> check(exp, slightlyWrong));
+        check(exp, OpTable.byNumpyToken("exp")); // and passes with the real op
+    }
+
+    @Test
+    void keepsAllSeventySixCases() {
+        assertTrue(cases().count() >= 76);
     }
 
     // -------------------------------------------------------------- parsing the reference file
@@ -171,17 +155,5 @@ class OpReferenceTest extends KilnTest {
             default -> throw new IllegalArgumentException("unsupported reference dtype " + a.dtype());
         };
         return flat.reshape(a.shape());
-    }
-
-    private static double num(String s) {
-        return Double.parseDouble(s);
-    }
-
-    private static boolean bool(String s) {
-        return Boolean.parseBoolean(s);
-    }
-
-    private static long[] dims(String s) {
-        return Arrays.stream(s.split(",")).mapToLong(Long::parseLong).toArray();
     }
 }
