@@ -56,7 +56,7 @@ final class BytesPages {
                     float[] x = decoder.apply(Arrays.copyOfRange(v.bytes, v.starts[j], v.starts[j] + v.lens[j]));
                     j++;
                     if (list == null) {
-                        list = owner.fixedSizeList(name, x.length, rows, Lane.F32, 0);
+                        list = owner.fixedSizeList("features", x.length, rows, Lane.F32, 0, name);
                         out = new Dest(list.getDataVector().getDataBuffer(), (long) rows * x.length, 4, 1, 0);
                     }
                     if (x.length != list.getListSize()) {
@@ -69,7 +69,7 @@ final class BytesPages {
             }
             ParquetFormatException.check(row == rows, chunk.where() + " holds " + row + " rows but the footer declares "
                     + rows);
-            return list != null ? list : owner.fixedSizeList(name, 0, rows, Lane.F32, 0);
+            return list != null ? list : owner.fixedSizeList("features", 0, rows, Lane.F32, 0, name);
         } catch (IOException e) {
             if (list != null) {
                 list.close();

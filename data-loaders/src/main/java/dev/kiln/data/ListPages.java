@@ -73,7 +73,7 @@ final class ListPages {
             flushPending();
             ParquetFormatException.check(row + 1 == rows, chunk.where() + " holds " + (row + 1) + " rows but the "
                     + "footer declares " + rows);
-            return list != null ? list : owner.fixedSizeList(name, 0, rows, lane, chunk.valueCount());
+            return list != null ? list : owner.fixedSizeList("features", 0, rows, lane, chunk.valueCount(), name);
         } catch (IOException e) {
             if (list != null) {
                 list.close();
@@ -165,7 +165,7 @@ final class ListPages {
         }
         if (n < 0 && !nullRow[row]) {
             n = len;
-            list = owner.fixedSizeList(name, n, rows, lane, chunk.valueCount());
+            list = owner.fixedSizeList("features", n, rows, lane, chunk.valueCount(), name);
             out = new Dest(list.getDataVector().getDataBuffer(), (long) rows * n, lane.width, 1, 0);
             pendingRow = row;
         } else if (n >= 0) {

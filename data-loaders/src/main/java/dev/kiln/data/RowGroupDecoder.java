@@ -200,9 +200,14 @@ final class RowGroupDecoder {
      * the file holds, so rows × n elements exceed twice the entries only for mostly-null data or a corrupt file.
      */
     FixedSizeListVector fixedSizeList(String name, int n, int rows, Lane lane, long entries) {
+        return fixedSizeList(name, n, rows, lane, entries, name);
+    }
+
+    /** The same, for the Parquet column {@code column} (named in errors). */
+    FixedSizeListVector fixedSizeList(String name, int n, int rows, Lane lane, long entries, String column) {
         long bytes = (long) rows * n * lane.width;
         if (entries > 0 && bytes > Math.max(1L << 31, 2 * entries * lane.width)) {
-            throw new ParquetFormatException("column '" + name + "': a first row of " + n + " elements would need "
+            throw new ParquetFormatException("column '" + column + "': a first row of " + n + " elements would need "
                     + rows + " x " + n + " x " + lane.width + " bytes, but the chunk holds only " + entries
                     + " values");
         }

@@ -81,7 +81,7 @@ final class UniformPages {
                 chunk.type().convert(dict, dict.count, lane, table, chunk.where() + " dictionary");
             }
         }
-        FixedSizeListVector out = owner.fixedSizeList(name, n, rows, lane, values);
+        FixedSizeListVector out = owner.fixedSizeList("features", n, rows, lane, values, name);
         Dest dest = new Dest(out.getDataVector().getDataBuffer(), (long) rows * n, lane.width, 1, 0);
         AtomicBoolean uniform = new AtomicBoolean(true);
         List<Callable<Void>> tasks = new ArrayList<>();
