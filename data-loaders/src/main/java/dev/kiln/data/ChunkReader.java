@@ -53,6 +53,12 @@ final class ChunkReader {
         ParquetFormatException.check(meta.getValueCount() >= 0, where + ": negative value count in the footer");
         byte[] bytes = new byte[(int) size];
         in.readFully(start, bytes, 0, bytes.length);
+        return parse(bytes, meta, d, type, where);
+    }
+
+    /** Splits a column chunk's bytes into pages (see the class comment for the checks). */
+    static ColumnChunk parse(byte[] bytes, ColumnChunkMetaData meta, ColumnDescriptor d, ColumnType type,
+                             String where) {
         long maxPage = Math.min(MAX_PAGE_BYTES, Math.max(meta.getTotalUncompressedSize(), 1L << 20));
         Page dictionary = null;
         List<Page> pages = new ArrayList<>();

@@ -57,8 +57,10 @@ final class Codecs {
                 case LZ4 -> hadoopLz4(src, off, len, out);
                 default -> throw new UnsupportedOperationException("codec not available: " + codec);
             };
-        } catch (MalformedInputException | IllegalArgumentException | IndexOutOfBoundsException e) {
-            throw new IOException(codec + " page does not decompress: " + e.getMessage(), e);
+        } catch (UnsupportedOperationException e) {
+            throw e;
+        } catch (RuntimeException e) { // aircompressor's MalformedInputException, zstd-jni's ZstdException, ...
+            throw new IOException(codec + " page does not decompress: " + e, e);
         }
         if (n != size) {
             throw new IOException(codec + " page decompressed to " + n + " bytes, its header says " + size);

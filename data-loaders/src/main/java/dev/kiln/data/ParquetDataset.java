@@ -12,10 +12,8 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.column.ColumnDescriptor;
-import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.parquet.schema.MessageType;
 
 /**
@@ -377,11 +375,14 @@ public final class ParquetDataset implements IterableDataset<Batch>, AutoCloseab
             validate();
             conf = conf == null ? ParquetFiles.localConfiguration() : conf;
             allocator = allocator == null ? TensorScope.currentAllocator() : allocator;
-            List<Path> files = ParquetFiles.expand(location, conf);
-            Layout layout = layout(files.get(0));
+            Layout layout = null;
             List<Unit> all = new ArrayList<>();
-            for (Path file : files) {
-                all.addAll(footerUnits(file, layout));
+            for (Path file : ParquetFiles.expand(location, conf)) {
+                Footers.Footer footer = footer(file);
+                if (footer != null) {
+                    layout = layout == null ? layout(footer) : layout;
+                    all.addAll(checked(footer, layout));
+                }
             }
             long total = all.stream().mapToLong(Unit::rows).sum();
             if (total == 0) {
@@ -401,7 +402,7 @@ public final class ParquetDataset implements IterableDataset<Batch>, AutoCloseab
         }
 
         /** The columns by role; a label's dtype comes from its type in the first file (every file must agree). */
-        private Layout layout(Path first) throws IOException {
+        private Layout layout(Footers.Footer first) {
             Lane lane = Lane.of(featureDtype);
             List<ParquetColumn> feats = new ArrayList<>();
             if (features != null) {
@@ -420,49 +421,65 @@ public final class ParquetDataset implements IterableDataset<Batch>, AutoCloseab
             ParquetColumn labelColumn = null;
             if (label != null) {
                 Lane labelLane = Lane.I64;
-                try {
-                    MessageType schema = Footers.read(first, conf).meta().getFileMetaData().getSchema();
-                    if (schema.containsField(label) && schema.getType(label).isPrimitive()) {
-                        labelLane = ParquetColumn.labelLane(ColumnType.of(schema.getType(label).asPrimitiveType()));
-                    }
-                } catch (IOException | RuntimeException e) {
-                    // an unreadable first file is reported (or skipped) by footerUnits
+                MessageType schema = first.meta().getFileMetaData().getSchema();
+                if (schema.containsField(label) && schema.getType(label).isPrimitive()) {
+                    labelLane = ParquetColumn.labelLane(ColumnType.of(schema.getType(label).asPrimitiveType()));
                 }
                 labelColumn = new ParquetColumn(label, ParquetColumn.Kind.LABEL, labelLane);
             }
             return new Layout(feats, cats, labelColumn);
         }
 
-        /**
-         * The file's non-empty row groups, after checking its schema and codecs; a corrupt file is named (or
-         * skipped), an unavailable codec or a schema mismatch always fails.
-         */
-        private List<Unit> footerUnits(Path file, Layout layout) throws IOException {
-            List<Unit> out = new ArrayList<>();
-            try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(file, conf))) {
-                MessageType schema = r.getFileMetaData().getSchema();
-                List<ColumnDescriptor> leaves = new ArrayList<>();
-                for (ParquetColumn c : layout.all()) {
-                    leaves.add(c.check(schema, file.toString(), vocabulary).descriptor());
-                }
-                List<BlockMetaData> blocks = r.getRowGroups();
-                for (int g = 0; g < blocks.size(); g++) {
-                    checkChunks(file, g, blocks.get(g), leaves);
-                    if (blocks.get(g).getRowCount() > 0) {
-                        out.add(new Unit(file, g, blocks.get(g).getRowCount()));
-                    }
-                }
-                return out;
-            } catch (ParquetDataException | UnsupportedOperationException e) {
-                throw e; // a schema mismatch or a missing codec is the user's to fix, never skipped silently
+        /** The file's footer, or null if it is unreadable and skipBadFiles is on (else the error names the file). */
+        private Footers.Footer footer(Path file) throws IOException {
+            try {
+                return Footers.read(file, conf);
             } catch (IOException | RuntimeException e) {
                 String msg = "cannot read Parquet file " + file + ": " + e.getMessage();
+                if (skipBadFiles) {
+                    LOG.log(System.Logger.Level.WARNING, msg + " (skipped: skipBadFiles is on)");
+                    return null;
+                }
+                throw new IOException(msg + " (set skipBadFiles(true) to skip bad files)", e);
+            }
+        }
+
+        /** {@link #footerUnits}, with a footer too broken to check named as a corrupt file (or skipped). */
+        private List<Unit> checked(Footers.Footer footer, Layout layout) throws IOException {
+            try {
+                return footerUnits(footer, layout);
+            } catch (ParquetDataException | UnsupportedOperationException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                String msg = "cannot read Parquet file " + footer.file() + ": " + e;
                 if (skipBadFiles) {
                     LOG.log(System.Logger.Level.WARNING, msg + " (skipped: skipBadFiles is on)");
                     return List.of();
                 }
                 throw new IOException(msg + " (set skipBadFiles(true) to skip bad files)", e);
             }
+        }
+
+        /**
+         * The file's non-empty row groups, after checking its schema and codecs: a schema mismatch or an unavailable
+         * codec always fails (never skipped: they are the user's to fix, not corruption).
+         */
+        private List<Unit> footerUnits(Footers.Footer footer, Layout layout) {
+            Path file = footer.file();
+            MessageType schema = footer.meta().getFileMetaData().getSchema();
+            List<ColumnDescriptor> leaves = new ArrayList<>();
+            for (ParquetColumn c : layout.all()) {
+                leaves.add(c.check(schema, file.toString(), vocabulary).descriptor());
+            }
+            List<Unit> out = new ArrayList<>();
+            List<BlockMetaData> blocks = footer.meta().getBlocks();
+            for (int g = 0; g < blocks.size(); g++) {
+                checkChunks(file, g, blocks.get(g), leaves);
+                if (blocks.get(g).getRowCount() > 0) {
+                    out.add(new Unit(file, g, blocks.get(g).getRowCount()));
+                }
+            }
+            return out;
         }
 
         /** Codecs must be ones Kiln decompresses, and columns must not be encrypted. */
