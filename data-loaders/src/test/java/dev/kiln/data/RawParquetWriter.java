@@ -68,9 +68,15 @@ final class RawParquetWriter {
 
     /** Writes one row group with the given columns (name to per-row values), all pages per {@code spec}. */
     static Path write(Path file, String schema, Map<String, Object[]> columns, Spec spec) throws IOException {
+        return write(file, schema, columns, spec, columns.values().iterator().next().length);
+    }
+
+    /** The same, but the footer declares {@code declaredRows} rows (a file that lies, for the bounds tests). */
+    static Path write(Path file, String schema, Map<String, Object[]> columns, Spec spec, long declaredRows)
+            throws IOException {
         MessageType type = MessageTypeParser.parseMessageType(schema);
         Configuration conf = ParquetFiles.localConfiguration();
-        int rows = columns.values().iterator().next().length;
+        long rows = declaredRows;
         ParquetFileWriter w = new ParquetFileWriter(HadoopOutputFile.fromPath(new org.apache.hadoop.fs.Path(
                 file.toUri()), conf), type, ParquetFileWriter.Mode.OVERWRITE, 128 << 20, 0);
         w.start();
