@@ -36,8 +36,10 @@ final class BytesPages {
                 Values v = new Values();
                 int start = lv.valuesStart();
                 if (k > 0 && (p.encoding() == Encoding.PLAIN_DICTIONARY || p.encoding() == Encoding.RLE_DICTIONARY)) {
-                    ParquetFormatException.check(dict != null && start < d.end(), what + ": dictionary-encoded page "
-                            + "without a dictionary page or ids");
+                    if (!(dict != null && start < d.end())) {
+                        throw new ParquetFormatException(what + ": dictionary-encoded page "
+                                + "without a dictionary page or ids");
+                    }
                     int[] ids = new int[k];
                     new Rle(d.a(), start + 1, d.end(), d.a()[start] & 0xff, what + " dictionary ids").decode(ids, 0, k);
                     v.gather(dict, ids, k, what);
@@ -45,8 +47,10 @@ final class BytesPages {
                     v.decode(prim.getPrimitiveTypeName(), prim.getTypeLength(), p.encoding(), d.a(), start, d.end(),
                             k, what);
                 }
-                ParquetFormatException.check(row + count <= rows, what + ": the chunk holds more than the " + rows
-                        + " rows the footer declares");
+                if (row + count > rows) {
+                    throw new ParquetFormatException(what + ": the chunk holds more than the " + rows
+                            + " rows the footer declares");
+                }
                 for (int i = 0, j = 0; i < count; i++) {
                     int r = (int) row + i;
                     if (defs[i] != maxDef) {
@@ -67,8 +71,10 @@ final class BytesPages {
                 }
                 row += count;
             }
-            ParquetFormatException.check(row == rows, chunk.where() + " holds " + row + " rows but the footer declares "
-                    + rows);
+            if (row != rows) {
+                throw new ParquetFormatException(chunk.where() + " holds " + row + " rows but the footer declares "
+                        + rows);
+            }
             return list != null ? list : owner.fixedSizeList("features", 0, rows, Lane.F32, 0, name);
         } catch (IOException e) {
             if (list != null) {

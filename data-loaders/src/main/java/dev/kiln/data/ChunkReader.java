@@ -47,10 +47,13 @@ final class ChunkReader {
                             ColumnType type, String where) throws IOException {
         long start = meta.getStartingPos();
         long size = meta.getTotalSize();
-        ParquetFormatException.check(start >= 4 && size >= 0 && start + size <= fileLength && size <= MAX_PAGE_BYTES,
-                where + ": the footer places the chunk at bytes [" + start + ", " + (start + size) + ") of a "
-                        + fileLength + "-byte file");
-        ParquetFormatException.check(meta.getValueCount() >= 0, where + ": negative value count in the footer");
+        if (!(start >= 4 && size >= 0 && start + size <= fileLength && size <= MAX_PAGE_BYTES)) {
+            throw new ParquetFormatException(where + ": the footer places the chunk at bytes [" + start + ", " + (start + size) + ") of a "
+                    + fileLength + "-byte file");
+        }
+        if (meta.getValueCount() < 0) {
+            throw new ParquetFormatException(where + ": negative value count in the footer");
+        }
         byte[] bytes = new byte[(int) size];
         in.readFully(start, bytes, 0, bytes.length);
         return parse(bytes, meta, d, type, where);
@@ -65,19 +68,27 @@ final class ChunkReader {
         long values = 0;
         int pos = 0;
         while (values < meta.getValueCount()) {
-            ParquetFormatException.check(pos < bytes.length, where + ": the chunk ends after " + values + " of the "
-                    + meta.getValueCount() + " values its footer declares");
+            if (pos >= bytes.length) {
+                throw new ParquetFormatException(where + ": the chunk ends after " + values + " of the "
+                        + meta.getValueCount() + " values its footer declares");
+            }
             Counting s = new Counting(bytes, pos, bytes.length);
             PageHeader h = header(s, where, pos);
             int body = s.position();
             String at = where + ", page at byte " + pos + " of the chunk";
             int compressed = h.getCompressed_page_size();
             int uncompressed = h.getUncompressed_page_size();
-            ParquetFormatException.check(compressed >= 0 && compressed <= bytes.length - body, at + ": compressed "
-                    + "size " + compressed + ", " + (bytes.length - body) + " bytes are left in the chunk");
-            ParquetFormatException.check(uncompressed >= 0 && uncompressed <= maxPage, at + ": uncompressed size "
-                    + uncompressed + " outside [0, " + maxPage + "] (the footer's size of the whole chunk)");
-            ParquetFormatException.check(h.getType() != null, at + ": unknown page type");
+            if (!(compressed >= 0 && compressed <= bytes.length - body)) {
+                throw new ParquetFormatException(at + ": compressed "
+                        + "size " + compressed + ", " + (bytes.length - body) + " bytes are left in the chunk");
+            }
+            if (!(uncompressed >= 0 && uncompressed <= maxPage)) {
+                throw new ParquetFormatException(at + ": uncompressed size "
+                        + uncompressed + " outside [0, " + maxPage + "] (the footer's size of the whole chunk)");
+            }
+            if (h.getType() == null) {
+                throw new ParquetFormatException(at + ": unknown page type");
+            }
             Page p = switch (h.getType()) {
                 case DICTIONARY_PAGE -> dictionaryPage(h, body, at, dictionary == null && pages.isEmpty());
                 case DATA_PAGE -> v1(h, body, at);
@@ -95,8 +106,10 @@ final class ChunkReader {
                 values += p.valueCount();
             }
         }
-        ParquetFormatException.check(values == meta.getValueCount(), where + ": the pages hold " + values
-                + " values, the footer declares " + meta.getValueCount());
+        if (values != meta.getValueCount()) {
+            throw new ParquetFormatException(where + ": the pages hold " + values
+                    + " values, the footer declares " + meta.getValueCount());
+        }
         return new ColumnChunk(where, d, type, meta.getCodec(), bytes, dictionary, pages, values);
     }
 
@@ -111,17 +124,22 @@ final class ChunkReader {
 
     private static Page dictionaryPage(PageHeader h, int body, String at, boolean first) {
         DictionaryPageHeader dh = h.getDictionary_page_header();
-        ParquetFormatException.check(dh != null && first, at + ": a dictionary page must come first, once, with "
-                + "its header");
-        ParquetFormatException.check(dh.getNum_values() >= 0, at + ": negative dictionary size");
+        if (!(dh != null && first)) {
+            throw new ParquetFormatException(at + ": a dictionary page must come first, once, with "
+                    + "its header");
+        }
+        if (dh.getNum_values() < 0) {
+            throw new ParquetFormatException(at + ": negative dictionary size");
+        }
         return new Page(Page.Kind.DICTIONARY, body, h.getCompressed_page_size(), h.getUncompressed_page_size(),
                 dh.getNum_values(), -1, -1, dh.getEncoding(), null, null, 0, 0, true);
     }
 
     private static Page v1(PageHeader h, int body, String at) {
         DataPageHeader dh = h.getData_page_header();
-        ParquetFormatException.check(dh != null && dh.getNum_values() >= 0 && dh.getEncoding() != null,
-                at + ": data page header missing, or with a negative value count or an unknown encoding");
+        if (!(dh != null && dh.getNum_values() >= 0 && dh.getEncoding() != null)) {
+            throw new ParquetFormatException(at + ": data page header missing, or with a negative value count or an unknown encoding");
+        }
         return new Page(Page.Kind.V1, body, h.getCompressed_page_size(), h.getUncompressed_page_size(),
                 dh.getNum_values(), -1, -1, dh.getEncoding(), dh.getRepetition_level_encoding(),
                 dh.getDefinition_level_encoding(), 0, 0, true);
@@ -129,18 +147,23 @@ final class ChunkReader {
 
     private static Page v2(PageHeader h, int body, String at) {
         DataPageHeaderV2 dh = h.getData_page_header_v2();
-        ParquetFormatException.check(dh != null && dh.getEncoding() != null, at + ": data page V2 header missing "
-                + "or with an unknown encoding");
+        if (!(dh != null && dh.getEncoding() != null)) {
+            throw new ParquetFormatException(at + ": data page V2 header missing "
+                    + "or with an unknown encoding");
+        }
         int n = dh.getNum_values();
         int levels = dh.getRepetition_levels_byte_length() + dh.getDefinition_levels_byte_length();
-        ParquetFormatException.check(n >= 0 && dh.getNum_nulls() >= 0 && dh.getNum_nulls() <= n
-                && dh.getNum_rows() >= 0 && dh.getNum_rows() <= n, at + ": V2 counts values " + n + ", nulls "
-                + dh.getNum_nulls() + ", rows " + dh.getNum_rows());
-        ParquetFormatException.check(dh.getRepetition_levels_byte_length() >= 0
-                && dh.getDefinition_levels_byte_length() >= 0 && levels >= 0
-                && levels <= h.getCompressed_page_size() && levels <= h.getUncompressed_page_size(),
-                at + ": V2 level sections of " + dh.getRepetition_levels_byte_length() + " + "
-                        + dh.getDefinition_levels_byte_length() + " bytes do not fit the page");
+        if (!(n >= 0 && dh.getNum_nulls() >= 0 && dh.getNum_nulls() <= n
+                    && dh.getNum_rows() >= 0 && dh.getNum_rows() <= n)) {
+            throw new ParquetFormatException(at + ": V2 counts values " + n + ", nulls "
+                    + dh.getNum_nulls() + ", rows " + dh.getNum_rows());
+        }
+        if (!(dh.getRepetition_levels_byte_length() >= 0
+                    && dh.getDefinition_levels_byte_length() >= 0 && levels >= 0
+                    && levels <= h.getCompressed_page_size() && levels <= h.getUncompressed_page_size())) {
+            throw new ParquetFormatException(at + ": V2 level sections of " + dh.getRepetition_levels_byte_length() + " + "
+                    + dh.getDefinition_levels_byte_length() + " bytes do not fit the page");
+        }
         return new Page(Page.Kind.V2, body, h.getCompressed_page_size(), h.getUncompressed_page_size(), n,
                 dh.getNum_nulls(), dh.getNum_rows(), dh.getEncoding(), null, null,
                 dh.getRepetition_levels_byte_length(), dh.getDefinition_levels_byte_length(),

@@ -30,7 +30,9 @@ final class DeltaValues {
         long uleb() {
             long v = 0;
             for (int shift = 0; shift < 70; shift += 7) {
-                ParquetFormatException.check(pos < end, what + ": header past the end of the page");
+                if (pos >= end) {
+                    throw new ParquetFormatException(what + ": header past the end of the page");
+                }
                 int b = a[pos++] & 0xff;
                 v |= (long) (b & 0x7f) << shift;
                 if ((b & 0x80) == 0) {
@@ -63,12 +65,16 @@ final class DeltaValues {
         Cursor c = new Cursor(a, pos, end, what);
         int blockSize = c.bounded(128, 1 << 20, "block size");
         int miniBlocks = c.bounded(1, blockSize / 32, "miniblocks per block");
-        ParquetFormatException.check(blockSize % 128 == 0 && blockSize % miniBlocks == 0
-                && (blockSize / miniBlocks) % 32 == 0, what + ": block size " + blockSize + " with " + miniBlocks
-                + " miniblocks (the spec wants multiples of 128 and of 32 per miniblock)");
+        if (!(blockSize % 128 == 0 && blockSize % miniBlocks == 0
+                    && (blockSize / miniBlocks) % 32 == 0)) {
+            throw new ParquetFormatException(what + ": block size " + blockSize + " with " + miniBlocks
+                    + " miniblocks (the spec wants multiples of 128 and of 32 per miniblock)");
+        }
         long total = c.uleb();
-        ParquetFormatException.check(total == k, what + ": header promises " + total + " values, the page holds "
-                + k);
+        if (total != k) {
+            throw new ParquetFormatException(what + ": header promises " + total + " values, the page holds "
+                    + k);
+        }
         long prev = c.zigzag();
         if (k == 0) {
             return c.pos;
@@ -78,19 +84,25 @@ final class DeltaValues {
         int miniSize = blockSize / miniBlocks;
         while (done < k) {
             long minDelta = c.zigzag();
-            ParquetFormatException.check(end - c.pos >= miniBlocks, what + ": miniblock bit widths past the end of "
-                    + "the page");
+            if (end - c.pos < miniBlocks) {
+                throw new ParquetFormatException(what + ": miniblock bit widths past the end of "
+                        + "the page");
+            }
             int widths = c.pos;
             c.pos += miniBlocks;
             for (int m = 0; m < miniBlocks && done < k; m++) {
                 int w = a[widths + m] & 0xff;
-                ParquetFormatException.check(w <= 64, what + ": miniblock bit width " + w + " exceeds 64");
+                if (w > 64) {
+                    throw new ParquetFormatException(what + ": miniblock bit width " + w + " exceeds 64");
+                }
                 int n = Math.min(miniSize, k - done);
                 long bytes = (long) miniSize * w / 8;
                 long left = end - c.pos;
                 if (bytes > left) { // the stream's last miniblock may stop after its last value
-                    ParquetFormatException.check(((long) n * w + 7) / 8 <= left, what + ": miniblock of " + n
-                            + " values at " + w + " bits past the end of the page");
+                    if (((long) n * w + 7) / 8 > left) {
+                        throw new ParquetFormatException(what + ": miniblock of " + n
+                                + " values at " + w + " bits past the end of the page");
+                    }
                     bytes = left;
                 }
                 long bit = (long) c.pos * 8;
@@ -163,8 +175,10 @@ final class DeltaValues {
             }
             prevLen = pre + suffixes.lens[i];
             total += prevLen;
-            ParquetFormatException.check(total <= MAX_REBUILT_BYTES, what + ": values rebuild to more than "
-                    + MAX_REBUILT_BYTES + " bytes");
+            if (total > MAX_REBUILT_BYTES) {
+                throw new ParquetFormatException(what + ": values rebuild to more than "
+                        + MAX_REBUILT_BYTES + " bytes");
+            }
         }
         byte[] rebuilt = new byte[(int) total];
         out.reset(Values.Kind.BINARY, k);

@@ -49,8 +49,10 @@ final class FlatPages {
 
     /** One task per page (run them in any order, on any threads); checks that the pages hold the footer's rows. */
     List<Callable<Void>> tasks() throws IOException {
-        ParquetFormatException.check(chunk.descriptor().getMaxRepetitionLevel() == 0, chunk.where()
-                + ": a repeated column where a flat one was expected");
+        if (chunk.descriptor().getMaxRepetitionLevel() != 0) {
+            throw new ParquetFormatException(chunk.where()
+                    + ": a repeated column where a flat one was expected");
+        }
         Object table = chunk.dictionary() == null ? null : table(dictionary(chunk));
         List<Callable<Void>> tasks = new ArrayList<>(chunk.pages().size());
         long row = 0;
@@ -67,16 +69,19 @@ final class FlatPages {
             });
         }
         dest.checkRows(0, row, chunk.where());
-        ParquetFormatException.check(row == src.rows(), chunk.where() + ": the pages hold " + row
-                + " rows, the footer declares " + src.rows());
+        if (row != src.rows()) {
+            throw new ParquetFormatException(chunk.where() + ": the pages hold " + row
+                    + " rows, the footer declares " + src.rows());
+        }
         return tasks;
     }
 
     /** The chunk's dictionary page, decoded (PLAIN values). */
     static Values dictionary(ColumnChunk chunk) throws IOException {
         Page dp = chunk.dictionary();
-        ParquetFormatException.check(dp.encoding() == Encoding.PLAIN || dp.encoding() == Encoding.PLAIN_DICTIONARY,
-                chunk.where() + ": dictionary page encoded as " + dp.encoding() + " (expected PLAIN)");
+        if (!(dp.encoding() == Encoding.PLAIN || dp.encoding() == Encoding.PLAIN_DICTIONARY)) {
+            throw new ParquetFormatException(chunk.where() + ": dictionary page encoded as " + dp.encoding() + " (expected PLAIN)");
+        }
         Page.Data d = dp.data(chunk);
         Values v = new Values();
         PlainValues.plain(chunk.descriptor().getPrimitiveType().getPrimitiveTypeName(),
@@ -118,8 +123,10 @@ final class FlatPages {
                 k += defs[i] == maxDef ? 1 : 0;
             }
         }
-        ParquetFormatException.check(p.nullCount() < 0 || p.nullCount() == count - k, what + ": the V2 header "
-                + "counts " + p.nullCount() + " nulls, the levels " + (count - k));
+        if (!(p.nullCount() < 0 || p.nullCount() == count - k)) {
+            throw new ParquetFormatException(what + ": the V2 header "
+                    + "counts " + p.nullCount() + " nulls, the levels " + (count - k));
+        }
         Object vals = lane.array(null, k);
         values(p, d, lv.valuesStart(), k, table, vals, what);
         if (mode == Mode.LABEL_CATEGORY) {
@@ -152,9 +159,13 @@ final class FlatPages {
         }
         Encoding e = p.encoding();
         if (e == Encoding.PLAIN_DICTIONARY || e == Encoding.RLE_DICTIONARY) {
-            ParquetFormatException.check(table != null, what + ": dictionary-encoded page but the chunk has no "
-                    + "dictionary page");
-            ParquetFormatException.check(start < d.end(), what + ": dictionary ids missing");
+            if (table == null) {
+                throw new ParquetFormatException(what + ": dictionary-encoded page but the chunk has no "
+                        + "dictionary page");
+            }
+            if (start >= d.end()) {
+                throw new ParquetFormatException(what + ": dictionary ids missing");
+            }
             int[] ids = new int[k];
             new Rle(d.a(), start + 1, d.end(), d.a()[start] & 0xff, what + " dictionary ids").decode(ids, 0, k);
             gather(table, ids, k, out, what);

@@ -25,8 +25,10 @@ final class Footers {
     record Footer(Path file, ParquetMetadata meta, long length) {
         BlockMetaData block(int rowGroup) {
             var blocks = meta.getBlocks();
-            ParquetFormatException.check(rowGroup >= 0 && rowGroup < blocks.size(), "file " + file + " has "
-                    + blocks.size() + " row groups, not " + (rowGroup + 1) + " (was it rewritten since build()?)");
+            if (!(rowGroup >= 0 && rowGroup < blocks.size())) {
+                throw new ParquetFormatException("file " + file + " has "
+                        + blocks.size() + " row groups, not " + (rowGroup + 1) + " (was it rewritten since build()?)");
+            }
             return blocks.get(rowGroup);
         }
 

@@ -20,7 +20,9 @@ record Levels(Page page, Page.Data data, int maxRep, int maxDef, int repEnd, int
         if (p.kind() == Page.Kind.V2) {
             int rep = d.start() + p.repBytes();
             int def = rep + p.defBytes();
-            ParquetFormatException.check(def <= d.end(), what + ": level sections past the end of the page");
+            if (def > d.end()) {
+                throw new ParquetFormatException(what + ": level sections past the end of the page");
+            }
             return new Levels(p, d, maxRep, maxDef, rep, rep, def, what);
         }
         int repEnd = maxRep == 0 ? d.start() : sectionEnd(d, d.start(), p.repEncoding(), count, maxRep,
@@ -33,16 +35,22 @@ record Levels(Page page, Page.Data data, int maxRep, int maxDef, int repEnd, int
     /** The end of a V1 level section starting at {@code pos}. */
     private static int sectionEnd(Page.Data d, int pos, Encoding e, int count, int max, String what) {
         if (e == Encoding.RLE) {
-            ParquetFormatException.check(d.end() - pos >= 4, what + ": length past the end of the page");
+            if (d.end() - pos < 4) {
+                throw new ParquetFormatException(what + ": length past the end of the page");
+            }
             int len = (int) PlainValues.INT.get(d.a(), pos);
-            ParquetFormatException.check(len >= 0 && len <= d.end() - pos - 4, what + ": section of " + len
-                    + " bytes, " + (d.end() - pos - 4) + " are left in the page");
+            if (!(len >= 0 && len <= d.end() - pos - 4)) {
+                throw new ParquetFormatException(what + ": section of " + len
+                        + " bytes, " + (d.end() - pos - 4) + " are left in the page");
+            }
             return pos + 4 + len;
         }
         if (e == Encoding.BIT_PACKED) {
             long bytes = ((long) count * width(max) + 7) / 8;
-            ParquetFormatException.check(bytes <= d.end() - pos, what + ": " + bytes + " bytes past the end of the "
-                    + "page");
+            if (bytes > d.end() - pos) {
+                throw new ParquetFormatException(what + ": " + bytes + " bytes past the end of the "
+                        + "page");
+            }
             return pos + (int) bytes;
         }
         throw new ParquetFormatException(what + ": levels encoded as " + e + " (expected RLE or BIT_PACKED)");
@@ -107,7 +115,9 @@ record Levels(Page page, Page.Data data, int maxRep, int maxDef, int repEnd, int
             int v = 0;
             for (int b = 0; b < w; b++, bit++) {
                 int p = (int) (bit >>> 3);
-                ParquetFormatException.check(p < end, what + ": BIT_PACKED levels past their section");
+                if (p >= end) {
+                    throw new ParquetFormatException(what + ": BIT_PACKED levels past their section");
+                }
                 v = v << 1 | (a[p] >>> (7 - (int) (bit & 7))) & 1;
             }
             out[i] = v;

@@ -59,8 +59,10 @@ final class ListPages {
     /** All pages of the chunk; the caller owns the returned vector. */
     FixedSizeListVector decode() throws IOException {
         try {
-            ParquetFormatException.check(chunk.descriptor().getMaxRepetitionLevel() == 1, chunk.where()
-                    + ": a list column must have repetition level 1");
+            if (chunk.descriptor().getMaxRepetitionLevel() != 1) {
+                throw new ParquetFormatException(chunk.where()
+                        + ": a list column must have repetition level 1");
+            }
             if (chunk.dictionary() != null) {
                 Values dict = FlatPages.dictionary(chunk);
                 table = lane.array(null, dict.count);
@@ -71,8 +73,10 @@ final class ListPages {
             }
             endRow();
             flushPending();
-            ParquetFormatException.check(row + 1 == rows, chunk.where() + " holds " + (row + 1) + " rows but the "
-                    + "footer declares " + rows);
+            if (row + 1 != rows) {
+                throw new ParquetFormatException(chunk.where() + " holds " + (row + 1) + " rows but the "
+                        + "footer declares " + rows);
+            }
             return list != null ? list : owner.fixedSizeList("features", 0, rows, lane, chunk.valueCount(), name);
         } catch (IOException e) {
             if (list != null) {
@@ -125,8 +129,10 @@ final class ListPages {
                 startRow(what);
                 len = 0;
             } else {
-                ParquetFormatException.check(row >= 0, what + ": the chunk starts inside a row (repetition level "
-                        + rep[i] + ")");
+                if (row < 0) {
+                    throw new ParquetFormatException(what + ": the chunk starts inside a row (repetition level "
+                            + rep[i] + ")");
+                }
             }
             int dl = def[i];
             if (dl == maxDef) {
@@ -144,8 +150,10 @@ final class ListPages {
     }
 
     private void startRow(String what) {
-        ParquetFormatException.check(row + 1 < rows, what + ": the chunk holds more than the " + rows
-                + " rows the footer declares");
+        if (row + 1 >= rows) {
+            throw new ParquetFormatException(what + ": the chunk holds more than the " + rows
+                    + " rows the footer declares");
+        }
         row++;
     }
 
@@ -193,8 +201,10 @@ final class ListPages {
         }
         Object vals = lane.array(null, count);
         if (e == Encoding.PLAIN_DICTIONARY || e == Encoding.RLE_DICTIONARY) {
-            ParquetFormatException.check(table != null && start < d.end(), what + ": dictionary-encoded page "
-                    + "without a dictionary page or ids");
+            if (!(table != null && start < d.end())) {
+                throw new ParquetFormatException(what + ": dictionary-encoded page "
+                        + "without a dictionary page or ids");
+            }
             int[] ids = new int[count];
             new Rle(d.a(), start + 1, d.end(), d.a()[start] & 0xff, what + " dictionary ids").decode(ids, 0, count);
             FlatPages.gather(table, ids, count, vals, what);

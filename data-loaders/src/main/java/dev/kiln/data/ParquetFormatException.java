@@ -17,11 +17,4 @@ final class ParquetFormatException extends IllegalArgumentException {
     ParquetFormatException(String message, Throwable cause) {
         super(message, cause);
     }
-
-    /** Fails with {@code message} unless {@code ok}. */
-    static void check(boolean ok, String message) {
-        if (!ok) {
-            throw new ParquetFormatException(message);
-        }
-    }
 }

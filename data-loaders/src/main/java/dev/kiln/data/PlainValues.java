@@ -89,7 +89,9 @@ final class PlainValues {
                 return pos + 8 * k;
             }
             case FIXED_LEN_BYTE_ARRAY -> {
-                ParquetFormatException.check(typeLength >= 0, what + ": negative fixed length " + typeLength);
+                if (typeLength < 0) {
+                    throw new ParquetFormatException(what + ": negative fixed length " + typeLength);
+                }
                 need((long) typeLength * k, pos, end, k, what);
                 out.bytes = a;
                 for (int i = 0; i < k; i++) {
@@ -137,8 +139,10 @@ final class PlainValues {
     static int byteStreamSplit(PrimitiveTypeName type, int typeLength, byte[] a, int pos, int end, int k,
                                Values out, String what) {
         int w = width(type, typeLength);
-        ParquetFormatException.check(w > 0 && type != PrimitiveTypeName.INT96, what + ": BYTE_STREAM_SPLIT is not "
-                + "defined for " + type);
+        if (!(w > 0 && type != PrimitiveTypeName.INT96)) {
+            throw new ParquetFormatException(what + ": BYTE_STREAM_SPLIT is not "
+                    + "defined for " + type);
+        }
         need((long) w * k, pos, end, k, what);
         out.reset(Values.kindOf(type), k);
         if (type == PrimitiveTypeName.FIXED_LEN_BYTE_ARRAY) {
@@ -172,8 +176,10 @@ final class PlainValues {
     static int rleBooleans(byte[] a, int pos, int end, int k, Values out, String what) {
         need(4, pos, end, k, what);
         int len = (int) INT.get(a, pos);
-        ParquetFormatException.check(len >= 0 && len <= end - pos - 4, what + ": RLE section of " + len
-                + " bytes, the page has " + (end - pos - 4));
+        if (!(len >= 0 && len <= end - pos - 4)) {
+            throw new ParquetFormatException(what + ": RLE section of " + len
+                    + " bytes, the page has " + (end - pos - 4));
+        }
         int[] bits = new int[k];
         new Rle(a, pos + 4, pos + 4 + len, 1, what).decode(bits, 0, k);
         out.reset(Values.Kind.LONG, k);

@@ -34,10 +34,14 @@ final class Rle {
 
     /** A stream of {@code bitWidth}-bit values in {@code a[pos, end)}; {@code what} names it in errors. */
     Rle(byte[] a, int pos, int end, int bitWidth, String what) {
-        ParquetFormatException.check(bitWidth >= 0 && bitWidth <= 32, what + ": bit width " + bitWidth
-                + " outside [0, 32]");
-        ParquetFormatException.check(pos >= 0 && pos <= end && end <= a.length, what + ": stream [" + pos + ", "
-                + end + ") outside its page of " + a.length + " bytes");
+        if (!(bitWidth >= 0 && bitWidth <= 32)) {
+            throw new ParquetFormatException(what + ": bit width " + bitWidth
+                    + " outside [0, 32]");
+        }
+        if (!(pos >= 0 && pos <= end && end <= a.length)) {
+            throw new ParquetFormatException(what + ": stream [" + pos + ", "
+                    + end + ") outside its page of " + a.length + " bytes");
+        }
         this.a = a;
         this.pos = pos;
         this.end = end;
@@ -56,13 +60,17 @@ final class Rle {
         long header = varint();
         if ((header & 1) == 0) {
             int bytes = (bitWidth + 7) / 8;
-            ParquetFormatException.check(end - pos >= bytes, what + ": RLE run value past the end of the stream");
+            if (end - pos < bytes) {
+                throw new ParquetFormatException(what + ": RLE run value past the end of the stream");
+            }
             int v = 0;
             for (int b = 0; b < bytes; b++) {
                 v |= (a[pos++] & 0xff) << (8 * b);
             }
-            ParquetFormatException.check(bitWidth == 32 || (v & ~mask) == 0, what + ": RLE run value " + v
-                    + " does not fit in " + bitWidth + " bits");
+            if (!(bitWidth == 32 || (v & ~mask) == 0)) {
+                throw new ParquetFormatException(what + ": RLE run value " + v
+                        + " does not fit in " + bitWidth + " bits");
+            }
             left = (int) Math.min(header >>> 1, Integer.MAX_VALUE);
             value = v;
             packed = false;
@@ -86,11 +94,15 @@ final class Rle {
     private long varint() {
         long v = 0;
         for (int shift = 0; shift < 35; shift += 7) {
-            ParquetFormatException.check(pos < end, what + ": run header past the end of the stream");
+            if (pos >= end) {
+                throw new ParquetFormatException(what + ": run header past the end of the stream");
+            }
             int b = a[pos++] & 0xff;
             v |= (long) (b & 0x7f) << shift;
             if ((b & 0x80) == 0) {
-                ParquetFormatException.check(v <= 0xffff_ffffL, what + ": run header " + v + " exceeds 32 bits");
+                if (v > 0xffff_ffffL) {
+                    throw new ParquetFormatException(what + ": run header " + v + " exceeds 32 bits");
+                }
                 return v;
             }
         }
@@ -100,8 +112,10 @@ final class Rle {
     /** Makes a non-empty run current, or fails: {@code done} of {@code count} values were read so far. */
     private void ensureRun(long done, long count) {
         while (left == 0) {
-            ParquetFormatException.check(pos < end, what + ": stream ends after " + done + " of " + count
-                    + " values");
+            if (pos >= end) {
+                throw new ParquetFormatException(what + ": stream ends after " + done + " of " + count
+                        + " values");
+            }
             nextRun();
         }
     }

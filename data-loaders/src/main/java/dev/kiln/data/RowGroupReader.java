@@ -49,8 +49,10 @@ final class RowGroupReader {
         try {
             Footers.Footer f = footers.get(u.file());
             BlockMetaData block = f.block(u.rowGroup());
-            ParquetFormatException.check(block.getRowCount() == u.rows(), "row group " + u.rowGroup() + " of " + file
-                    + " now has " + block.getRowCount() + " rows, " + u.rows() + " at build() (was it rewritten?)");
+            if (block.getRowCount() != u.rows()) {
+                throw new ParquetFormatException("row group " + u.rowGroup() + " of " + file
+                        + " now has " + block.getRowCount() + " rows, " + u.rows() + " at build() (was it rewritten?)");
+            }
             RowGroupDecoder.Columns cols;
             try (FSDataInputStream in = u.file().getFileSystem(conf).open(u.file())) {
                 cols = new RowGroupDecoder.Columns(layout.features(), chunks(in, f, u, layout.features()),

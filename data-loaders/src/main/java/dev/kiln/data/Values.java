@@ -59,13 +59,16 @@ final class Values {
             case PLAIN -> PlainValues.plain(type, typeLength, a, pos, end, k, this, at);
             case BYTE_STREAM_SPLIT -> PlainValues.byteStreamSplit(type, typeLength, a, pos, end, k, this, at);
             case RLE -> {
-                ParquetFormatException.check(type == PrimitiveTypeName.BOOLEAN, at + ": RLE values are only "
-                        + "defined for BOOLEAN");
+                if (type != PrimitiveTypeName.BOOLEAN) {
+                    throw new ParquetFormatException(at + ": RLE values are only "
+                            + "defined for BOOLEAN");
+                }
                 PlainValues.rleBooleans(a, pos, end, k, this, at);
             }
             case DELTA_BINARY_PACKED -> {
-                ParquetFormatException.check(type == PrimitiveTypeName.INT32 || type == PrimitiveTypeName.INT64,
-                        at + ": DELTA_BINARY_PACKED is only defined for INT32 and INT64");
+                if (!(type == PrimitiveTypeName.INT32 || type == PrimitiveTypeName.INT64)) {
+                    throw new ParquetFormatException(at + ": DELTA_BINARY_PACKED is only defined for INT32 and INT64");
+                }
                 reset(Kind.LONG, k);
                 DeltaValues.binaryPacked(a, pos, end, k, longs, at);
                 if (type == PrimitiveTypeName.INT32) { // int32 deltas wrap at 32 bits, as the writer computed them
@@ -75,19 +78,25 @@ final class Values {
                 }
             }
             case DELTA_LENGTH_BYTE_ARRAY -> {
-                ParquetFormatException.check(type == PrimitiveTypeName.BINARY, at + ": DELTA_LENGTH_BYTE_ARRAY is "
-                        + "only defined for BYTE_ARRAY");
+                if (type != PrimitiveTypeName.BINARY) {
+                    throw new ParquetFormatException(at + ": DELTA_LENGTH_BYTE_ARRAY is "
+                            + "only defined for BYTE_ARRAY");
+                }
                 DeltaValues.lengthByteArray(a, pos, end, k, this, at);
             }
             case DELTA_BYTE_ARRAY -> {
-                ParquetFormatException.check(type == PrimitiveTypeName.BINARY
-                        || type == PrimitiveTypeName.FIXED_LEN_BYTE_ARRAY, at + ": DELTA_BYTE_ARRAY is only defined "
-                        + "for BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY");
+                if (!(type == PrimitiveTypeName.BINARY
+                            || type == PrimitiveTypeName.FIXED_LEN_BYTE_ARRAY)) {
+                    throw new ParquetFormatException(at + ": DELTA_BYTE_ARRAY is only defined "
+                            + "for BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY");
+                }
                 DeltaValues.byteArray(a, pos, end, k, this, at);
                 if (type == PrimitiveTypeName.FIXED_LEN_BYTE_ARRAY) {
                     for (int i = 0; i < k; i++) {
-                        ParquetFormatException.check(lens[i] == typeLength, at + ": value " + i + " has "
-                                + lens[i] + " bytes, the column's fixed length is " + typeLength);
+                        if (lens[i] != typeLength) {
+                            throw new ParquetFormatException(at + ": value " + i + " has "
+                                    + lens[i] + " bytes, the column's fixed length is " + typeLength);
+                        }
                     }
                 }
             }

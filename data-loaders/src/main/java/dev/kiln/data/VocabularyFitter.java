@@ -133,13 +133,17 @@ public final class VocabularyFitter {
             }
             int start = lv.valuesStart();
             if (p.encoding() == Encoding.PLAIN_DICTIONARY || p.encoding() == Encoding.RLE_DICTIONARY) {
-                ParquetFormatException.check(dict != null && start < d.end(), what + ": dictionary-encoded page "
-                        + "without a dictionary page or ids");
+                if (!(dict != null && start < d.end())) {
+                    throw new ParquetFormatException(what + ": dictionary-encoded page "
+                            + "without a dictionary page or ids");
+                }
                 int[] ids = new int[k];
                 new Rle(d.a(), start + 1, d.end(), d.a()[start] & 0xff, what + " dictionary ids").decode(ids, 0, k);
                 for (int i = 0; i < k; i++) {
-                    ParquetFormatException.check(ids[i] >= 0 && ids[i] < dictCounts.length, what + ": dictionary id "
-                            + ids[i] + " out of range [0, " + dictCounts.length + ")");
+                    if (!(ids[i] >= 0 && ids[i] < dictCounts.length)) {
+                        throw new ParquetFormatException(what + ": dictionary id "
+                                + ids[i] + " out of range [0, " + dictCounts.length + ")");
+                    }
                     dictCounts[ids[i]]++;
                 }
             } else {
