@@ -15,8 +15,8 @@ import org.xerial.snappy.Snappy;
  * Page decompression, byte array to byte array, for every codec Parquet writers use by default somewhere:
  * UNCOMPRESSED, SNAPPY (snappy-java's JNI), GZIP ({@code java.util.zip}), ZSTD (zstd-jni), LZ4_RAW (aircompressor,
  * pure Java) and the deprecated Hadoop-framed LZ4. All of them are stateless here, so pages are decompressed by
- * whichever thread decodes them, in parallel (parquet-hadoop's codec factory reuses one decompressor per codec and
- * stages pages through direct buffers, which measured ~45% of an epoch on one thread).
+ * whichever thread decodes them, in parallel (parquet-hadoop's codec factory reuses one decompressor per codec,
+ * so it decompresses on one thread, and stages pages through direct buffers: profiled in BENCHMARKS.md, "Parquet").
  *
  * <p>Bounds: the output array is allocated at the size the page header declares, which the caller has checked
  * against the footer's column-chunk size, and every codec is asked to write at most that many bytes and must

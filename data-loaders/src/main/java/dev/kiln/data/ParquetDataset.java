@@ -10,11 +10,6 @@ import java.util.List;
 import java.util.function.Function;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
-import org.apache.parquet.column.ColumnDescriptor;
-import org.apache.parquet.hadoop.metadata.BlockMetaData;
-import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
-import org.apache.parquet.schema.MessageType;
 
 /**
  * Parquet files as a stream of {@link Batch}es of tensors, like a PyTorch {@code IterableDataset} over
@@ -106,52 +101,18 @@ import org.apache.parquet.schema.MessageType;
  * the format (an {@code IOException} naming file, row group and column; skipped under {@code skipBadFiles}).
  */
 public final class ParquetDataset implements IterableDataset<Batch>, AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(ParquetDataset.class.getName());
 
     /** One row group of one file: the unit that is read, sharded and shuffled. */
-    record Unit(Path file, int rowGroup, long rows) {
-    }
-
-    /**
-     * The dataset's columns by role, and the names of the batch fields they make.
-     *
-     * @param features one LIST column, k SCALAR columns, one BYTES column, or none
-     * @param categories CATEGORY columns, or none
-     * @param label the LABEL column, or null
-     */
-    record Layout(List<ParquetColumn> features, List<ParquetColumn> categories, ParquetColumn label) {
-        List<ParquetColumn> all() {
-            List<ParquetColumn> out = new ArrayList<>(features);
-            out.addAll(categories);
-            if (label != null) {
-                out.add(label);
-            }
-            return out;
-        }
-
-        /** The batch's field names, in order. */
-        List<String> fieldNames() {
-            List<String> out = new ArrayList<>(3);
-            if (!features.isEmpty()) {
-                out.add("features");
-            }
-            if (!categories.isEmpty()) {
-                out.add("categories");
-            }
-            if (label != null) {
-                out.add("label");
-            }
-            return out;
-        }
+    record Unit(org.apache.hadoop.fs.Path file, int rowGroup, long rows) {
     }
 
     final Builder options;
     final List<Unit> units;
-    final Layout layout;
+    final ParquetLayout layout;
     private int epoch;
     private ParquetEpoch current;
 
-    private ParquetDataset(Builder b, List<Unit> units, Layout layout) {
+    private ParquetDataset(Builder b, List<Unit> units, ParquetLayout layout) {
         this.options = b;
         this.units = units;
         this.layout = layout;
@@ -372,168 +333,25 @@ public final class ParquetDataset implements IterableDataset<Batch>, AutoCloseab
 
         /** Lists the files, checks every footer's schema and codecs, shards; fails here rather than mid-epoch. */
         public ParquetDataset build() throws IOException {
-            validate();
+            ParquetPlan.validate(this);
             conf = conf == null ? ParquetFiles.localConfiguration() : conf;
             allocator = allocator == null ? TensorScope.currentAllocator() : allocator;
-            Layout layout = null;
-            List<Unit> all = new ArrayList<>();
-            for (Path file : ParquetFiles.expand(location, conf)) {
-                Footers.Footer footer = footer(file);
-                if (footer != null) {
-                    layout = layout == null ? layout(footer) : layout;
-                    all.addAll(checked(footer, layout));
-                }
-            }
-            long total = all.stream().mapToLong(Unit::rows).sum();
+            ParquetPlan plan = ParquetPlan.of(this);
+            long total = plan.units().stream().mapToLong(Unit::rows).sum();
             if (total == 0) {
-                throw new IllegalArgumentException("Parquet dataset '" + location + "' has no rows (" + all.size()
-                        + " row groups)");
+                throw new IllegalArgumentException("Parquet dataset '" + location + "' has no rows ("
+                        + plan.units().size() + " row groups)");
             }
             List<Unit> mine = new ArrayList<>();
-            for (int i = rank; i < all.size(); i += worldSize) {
-                mine.add(all.get(i));
+            for (int i = rank; i < plan.units().size(); i += worldSize) {
+                mine.add(plan.units().get(i));
             }
             if (mine.stream().mapToLong(Unit::rows).sum() == 0) {
                 throw new IllegalArgumentException("shard rank " + rank + " of worldSize " + worldSize + " has no rows:"
-                        + " '" + location + "' has only " + all.size() + " row groups; use fewer workers or write "
-                        + "smaller row groups");
+                        + " '" + location + "' has only " + plan.units().size() + " row groups; use fewer workers or "
+                        + "write smaller row groups");
             }
-            return new ParquetDataset(this, mine, layout);
-        }
-
-        /** The columns by role; a label's dtype comes from its type in the first file (every file must agree). */
-        private Layout layout(Footers.Footer first) {
-            Lane lane = Lane.of(featureDtype);
-            List<ParquetColumn> feats = new ArrayList<>();
-            if (features != null) {
-                feats.add(new ParquetColumn(features, ParquetColumn.Kind.LIST, lane));
-            } else if (featureColumns != null) {
-                for (String c : featureColumns) {
-                    feats.add(new ParquetColumn(c, ParquetColumn.Kind.SCALAR, lane));
-                }
-            } else if (bytesColumn != null) {
-                feats.add(new ParquetColumn(bytesColumn, ParquetColumn.Kind.BYTES, Lane.F32));
-            }
-            List<ParquetColumn> cats = new ArrayList<>();
-            for (String c : categorical == null ? new String[0] : categorical) {
-                cats.add(new ParquetColumn(c, ParquetColumn.Kind.CATEGORY, Lane.I64));
-            }
-            ParquetColumn labelColumn = null;
-            if (label != null) {
-                Lane labelLane = Lane.I64;
-                MessageType schema = first.meta().getFileMetaData().getSchema();
-                if (schema.containsField(label) && schema.getType(label).isPrimitive()) {
-                    labelLane = ParquetColumn.labelLane(ColumnType.of(schema.getType(label).asPrimitiveType()));
-                }
-                labelColumn = new ParquetColumn(label, ParquetColumn.Kind.LABEL, labelLane);
-            }
-            return new Layout(feats, cats, labelColumn);
-        }
-
-        /** The file's footer, or null if it is unreadable and skipBadFiles is on (else the error names the file). */
-        private Footers.Footer footer(Path file) throws IOException {
-            try {
-                return Footers.read(file, conf);
-            } catch (IOException | RuntimeException e) {
-                String msg = "cannot read Parquet file " + file + ": " + e.getMessage();
-                if (skipBadFiles) {
-                    LOG.log(System.Logger.Level.WARNING, msg + " (skipped: skipBadFiles is on)");
-                    return null;
-                }
-                throw new IOException(msg + " (set skipBadFiles(true) to skip bad files)", e);
-            }
-        }
-
-        /** {@link #footerUnits}, with a footer too broken to check named as a corrupt file (or skipped). */
-        private List<Unit> checked(Footers.Footer footer, Layout layout) throws IOException {
-            try {
-                return footerUnits(footer, layout);
-            } catch (ParquetDataException | UnsupportedOperationException e) {
-                throw e;
-            } catch (RuntimeException e) {
-                String msg = "cannot read Parquet file " + footer.file() + ": " + e;
-                if (skipBadFiles) {
-                    LOG.log(System.Logger.Level.WARNING, msg + " (skipped: skipBadFiles is on)");
-                    return List.of();
-                }
-                throw new IOException(msg + " (set skipBadFiles(true) to skip bad files)", e);
-            }
-        }
-
-        /**
-         * The file's non-empty row groups, after checking its schema and codecs: a schema mismatch or an unavailable
-         * codec always fails (never skipped: they are the user's to fix, not corruption).
-         */
-        private List<Unit> footerUnits(Footers.Footer footer, Layout layout) {
-            Path file = footer.file();
-            MessageType schema = footer.meta().getFileMetaData().getSchema();
-            List<ColumnDescriptor> leaves = new ArrayList<>();
-            for (ParquetColumn c : layout.all()) {
-                leaves.add(c.check(schema, file.toString(), vocabulary).descriptor());
-            }
-            List<Unit> out = new ArrayList<>();
-            List<BlockMetaData> blocks = footer.meta().getBlocks();
-            for (int g = 0; g < blocks.size(); g++) {
-                checkChunks(file, g, blocks.get(g), leaves);
-                if (blocks.get(g).getRowCount() > 0) {
-                    out.add(new Unit(file, g, blocks.get(g).getRowCount()));
-                }
-            }
-            return out;
-        }
-
-        /** Codecs must be ones Kiln decompresses, and columns must not be encrypted. */
-        private static void checkChunks(Path file, int rowGroup, BlockMetaData block, List<ColumnDescriptor> leaves) {
-            for (ColumnChunkMetaData c : block.getColumns()) {
-                for (ColumnDescriptor d : leaves) {
-                    if (java.util.Arrays.equals(c.getPath().toArray(), d.getPath())) {
-                        String where = "column '" + d.getPath()[0] + "' in file " + file + ", row group " + rowGroup;
-                        Codecs.check(c.getCodec(), where);
-                        if (c.isEncrypted()) {
-                            throw new UnsupportedOperationException(where + " is encrypted (Parquet modular "
-                                    + "encryption), which Kiln does not read");
-                        }
-                    }
-                }
-            }
-        }
-
-        private void validate() {
-            int kinds = (features != null ? 1 : 0) + (featureColumns != null ? 1 : 0) + (bytesColumn != null ? 1 : 0);
-            boolean categories = categorical != null && categorical.length > 0;
-            if (kinds > 1 || kinds == 0 && !categories) {
-                throw new IllegalArgumentException("choose exactly one of features(list column), featureColumns("
-                        + "scalars...) or bytesFeatures(column, decoder, shape), or none with categorical(columns...); "
-                        + "got " + kinds);
-            }
-            if (featureColumns != null && featureColumns.length == 0) {
-                throw new IllegalArgumentException("featureColumns needs at least one column name");
-            }
-            if (categorical != null && categorical.length == 0) {
-                throw new IllegalArgumentException("categorical needs at least one column name");
-            }
-            if (categories && vocabulary == null) {
-                throw new IllegalArgumentException("categorical columns need a vocabulary: fit one once with "
-                        + "Vocabulary.fit(location, columns...), save it, and pass it to every rank with vocabulary(v)");
-            }
-            if (bytesColumn != null && featureDtype != DType.FLOAT32) {
-                throw new IllegalArgumentException("bytesFeatures decodes to float32; featureDtype must be float32");
-            }
-            if (batchSize <= 0) {
-                throw new IllegalArgumentException("batch_size should be a positive integer value, but got batch_size="
-                        + batchSize);
-            }
-            if (numThreads <= 0) {
-                throw new IllegalArgumentException("numThreads must be positive, got " + numThreads);
-            }
-            if (worldSize <= 0 || rank < 0 || rank >= worldSize) {
-                throw new IllegalArgumentException("Invalid rank " + rank + ", rank should be in the interval [0, "
-                        + (worldSize - 1) + "] (worldSize " + worldSize + ")");
-            }
-            if (shuffleBuffer < 0 || (shuffleBuffer > 0 && !shuffle)) {
-                throw new IllegalArgumentException("shuffleBuffer(" + shuffleBuffer + ") needs shuffle(true) and a "
-                        + "non-negative size");
-            }
+            return new ParquetDataset(this, mine, plan.layout());
         }
     }
 }

@@ -27,13 +27,13 @@ final class RowGroupReader {
     private static final System.Logger LOG = System.getLogger(RowGroupReader.class.getName());
 
     private final Configuration conf;
-    private final ParquetDataset.Layout layout;
+    private final ParquetLayout layout;
     private final Vocabulary vocabulary;
     private final RowGroupDecoder decoder;
     private final Function<byte[], float[]> bytesDecoder;
     private final Footers footers;
 
-    RowGroupReader(Configuration conf, ParquetDataset.Layout layout, Vocabulary vocabulary, RowGroupDecoder decoder,
+    RowGroupReader(Configuration conf, ParquetLayout layout, Vocabulary vocabulary, RowGroupDecoder decoder,
                    Function<byte[], float[]> bytesDecoder, Footers footers) {
         this.conf = conf;
         this.layout = layout;

@@ -216,7 +216,7 @@ class ParquetFuzzTest extends KilnTest {
     }
 
     /** A case's valid chunks (row group 0) and how its dataset decodes them. */
-    private record Chunks(String name, ParquetDataset.Layout layout, Vocabulary vocabulary, boolean dropNulls,
+    private record Chunks(String name, ParquetLayout layout, Vocabulary vocabulary, boolean dropNulls,
                           RowGroupDecoder.Source src, List<ColumnChunk> chunks, List<org.apache.parquet.hadoop.metadata
                                   .ColumnChunkMetaData> metas) {
     }
