@@ -20,6 +20,17 @@ final class DuckDb {
     private DuckDb() {
     }
 
+    /** A time measured inside the node process, which the harness reports instead of its own wall clock. */
+    record Timed(double seconds) {
+    }
+
+    /** One warmed-up query: {@code time(file, query, 1, threads)}, as a {@link Timed} for the round-robin loops. */
+    static Timed once(Path file, String query, int threads) throws IOException, InterruptedException {
+        return new Timed(time(file, query, 1, threads)[0]);
+    }
+
+    private static boolean printed;
+
     /** The per-run seconds of {@code query} ({@code {file}} stands for the file) on {@code threads} threads. */
     static double[] time(Path file, String query, int runs, int threads) throws IOException, InterruptedException {
         Path dir = Path.of(System.getProperty("kiln.duckdb.dir", "/tmp/duckdb"));
@@ -40,7 +51,10 @@ final class DuckDb {
             throw new IOException("DuckDB run failed: " + out.strip());
         }
         Matcher v = Pattern.compile("\"version\":\"([^\"]*)\"").matcher(out);
-        System.out.println("  DuckDB " + (v.find() ? v.group(1) : "?") + ", " + threads + " threads: " + query);
+        if (!printed) {
+            printed = true;
+            System.out.println("  DuckDB " + (v.find() ? v.group(1) : "?") + ", " + threads + " threads: " + query);
+        }
         List<Double> times = new ArrayList<>();
         for (String s : m.group(1).split(",")) {
             times.add(Double.parseDouble(s.trim()));
