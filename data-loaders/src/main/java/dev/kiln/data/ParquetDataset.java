@@ -27,6 +27,14 @@ import org.apache.hadoop.conf.Configuration;
  *         .shuffle(true).seed(42).shard(rank, worldSize).numThreads(2).build()) {
  *     for (Batch b : ds) { try (b) { ... b.features() [128, 784] float32, b.labels() [128] int64 ... } }
  * }
+ *
+ * // a table of ids, timestamps and strings: numbers, categories (ids fitted once, the same on every rank), a label
+ * Vocabulary vocab = Vocabulary.fit("hdfs:///events/", "city", "device");   // once; vocab.save(path) / toJson()
+ * try (ParquetDataset ds = ParquetDataset.builder("hdfs:///events/")
+ *         .featureColumns("user_age", "price", "ts").categorical("city", "device").vocabulary(vocab)
+ *         .label("clicked").batchSize(256).build()) {
+ *     for (Batch b : ds) { try (b) { ... b.features() [256, 3] float32, b.get("categories") [256, 2] int64 ... } }
+ * }
  * }</pre>
  *
  * <p><b>With a DataLoader.</b> A {@code ParquetDataset} is an {@link IterableDataset} of ready batches; wrap it as
