@@ -7,6 +7,7 @@ import dev.kiln.memory.Storage;
 import dev.kiln.ops.Creation;
 import dev.kiln.ops.Views;
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.FieldVector;
 
@@ -200,12 +201,20 @@ public final class Tensor extends TensorMath implements AutoCloseable {
 
     /** Reads the element at storage index {@code storageIndex} as a double. */
     public double getDouble(long storageIndex) {
-        return Elements.get(dtype, storage().address() + storageIndex * dtype.byteSize());
+        try {
+            return Elements.get(dtype, storage().address() + storageIndex * dtype.byteSize());
+        } finally {
+            Reference.reachabilityFence(this); // the read must not race this tensor's Cleaner (see backend Fenced)
+        }
     }
 
     /** Reads the element at storage index {@code storageIndex} as a long (floating types are truncated). */
     public long getLong(long storageIndex) {
-        return Elements.getLong(dtype, storage().address() + storageIndex * dtype.byteSize());
+        try {
+            return Elements.getLong(dtype, storage().address() + storageIndex * dtype.byteSize());
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** Storage index of the element at a multi-index. */
@@ -235,7 +244,7 @@ public final class Tensor extends TensorMath implements AutoCloseable {
     public Tensor set(double value, long... index) {
         Elements.put(dtype, storage().address() + storageIndex(index) * dtype.byteSize(), value);
         storage.bumpVersion();
-        return this;
+        return this; // returning this keeps it reachable through the write
     }
 
     /** The value of a one-element tensor, like {@code tensor.item()}. */
