@@ -19,13 +19,30 @@ public final class Engine {
     private Engine() {
     }
 
+    /**
+     * Every tensor the pass makes (the seed, each formula's temporaries and outputs, sums of gradients arriving at
+     * a node) lives in one temporaries scope that closes when the pass ends; only the {@code .grad} tensors (owned
+     * by their leaves), captured results of {@link #grad} and, with {@code createGraph}, tensors the new graph saved
+     * outlive it.
+     */
     public static void backward(Tensor root, Tensor gradient, boolean retainGraph, boolean createGraph) {
-        Tensor seed = seedGradient(root, gradient, 0);
-        run(List.of(rootNode(root, 0)), List.of(seed), retainGraph, createGraph, null);
+        try (TensorScope pass = TensorScope.openTemporaries()) {
+            Tensor seed = seedGradient(root, gradient, 0);
+            run(List.of(rootNode(root, 0)), List.of(seed), retainGraph, createGraph, null);
+        }
     }
 
     static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, List<Tensor> gradOutputs,
                              boolean retainGraph, boolean createGraph) {
+        try (TensorScope pass = TensorScope.openTemporaries()) {
+            List<Tensor> result = gradInScope(outputs, inputs, gradOutputs, retainGraph, createGraph);
+            result.forEach(pass::handOut);
+            return result;
+        }
+    }
+
+    private static List<Tensor> gradInScope(List<Tensor> outputs, List<Tensor> inputs, List<Tensor> gradOutputs,
+                                            boolean retainGraph, boolean createGraph) {
         List<Node> roots = new ArrayList<>();
         List<Tensor> seeds = new ArrayList<>();
         for (int i = 0; i < outputs.size(); i++) {
@@ -192,7 +209,7 @@ public final class Engine {
         } else if (createGraph) {
             t.setGrad(TensorScope.detach(existing.add(g)));
         } else {
-            existing.add_(g.detach());
+            existing.add_(g.detach()); // the detached view is closed with the pass's scope
         }
     }
 }

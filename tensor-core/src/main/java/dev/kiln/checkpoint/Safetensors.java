@@ -3,6 +3,7 @@ package dev.kiln.checkpoint;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Shapes;
+import dev.kiln.tensor.LeakTracking;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import java.io.IOException;
@@ -134,7 +135,7 @@ public final class Safetensors {
     }
 
     private static void writeTensor(FileChannel ch, Tensor t) throws IOException {
-        try (var scope = TensorScope.open()) {
+        try (var scope = TensorScope.openTemporaries()) {
             Tensor c = t.device().isCuda() ? t.to(Device.CPU) : t;
             c = c.contiguous();
             long bytes = c.numel() * c.dtype().byteSize();
@@ -320,7 +321,7 @@ public final class Safetensors {
         try {
             for (Entry e : entries) {
                 Tensor t = Tensor.empty(e.dtype(), e.shape());
-                out.put(e.name(), t);
+                out.put(e.name(), LeakTracking.handedOut(t)); // every entry is a result, read or not
                 long bytes = e.end() - e.begin();
                 if (bytes > 0) {
                     readFully(ch, t.storage().arrowBuf().nioBuffer(0, Math.toIntExact(bytes)), dataStart + e.begin(),

@@ -216,19 +216,27 @@ public final class Creation {
 
     // -------------------------------------------------------------- Java arrays out
 
+    /** {@code t} if contiguous, else a contiguous copy (cut from the graph) that the caller closes. */
     private static Tensor contiguousCopy(Tensor t) {
-        return t.isContiguous() ? t : Views.contiguous(t.detach());
+        if (t.isContiguous()) {
+            return t;
+        }
+        try (Tensor detached = t.detach()) {
+            return Views.contiguous(detached);
+        }
     }
 
     public static float[] toFloatArray(Tensor t) {
-        Tensor c = Kernels.cast(contiguousCopy(t), DType.FLOAT32);
+        Tensor cc = contiguousCopy(t);
+        Tensor c = Kernels.cast(cc, DType.FLOAT32);
         float[] out = new float[Math.toIntExact(c.numel())];
         try {
             Unsafe.copyToArray(c.dataAddress(), out, 0, out.length);
         } finally {
             Reference.reachabilityFence(c); // c may be t itself, whose last use is the address above
-            if (c != t) {
-                c.close();
+            Kernels.release(c, t);
+            if (cc != c) {
+                Kernels.release(cc, t);
             }
         }
         return out;
@@ -332,7 +340,7 @@ public final class Creation {
      * with the vector (zero copy); others are copied first.
      */
     public static FieldVector toArrow(Tensor t, String name) {
-        Tensor c = t.isContiguous() ? t : Views.contiguous(t.detach());
+        Tensor c = contiguousCopy(t);
         int n = Math.toIntExact(c.numel());
         FieldVector v = switch (c.dtype()) {
             case FLOAT32 -> new Float4Vector(name, c.storage().allocator());

@@ -39,10 +39,15 @@ public final class InPlace {
 
     /** Writes {@code result} into {@code self} and takes over its history. */
     public static Tensor apply(Tensor self, Tensor result, String op) {
-        checkAllowed(self, op);
-        if (!Arrays.equals(self.shape(), result.shape())) {
-            throw new IllegalArgumentException("output with shape " + Shapes.str(self.shape()) + " doesn't match the "
-                    + "broadcast shape " + Shapes.str(result.shape()) + " (in " + op + ")");
+        try {
+            checkAllowed(self, op);
+            if (!Arrays.equals(self.shape(), result.shape())) {
+                throw new IllegalArgumentException("output with shape " + Shapes.str(self.shape()) + " doesn't match "
+                        + "the broadcast shape " + Shapes.str(result.shape()) + " (in " + op + ")");
+            }
+        } catch (RuntimeException e) {
+            result.close(); // refused: the out-of-place result never reaches self
+            throw e;
         }
         Kernels.backend(self).pointwise().copy(result, self);
         self.storage().bumpVersion();

@@ -8,6 +8,7 @@ import dev.kiln.backend.PointwiseKernels;
 import dev.kiln.backend.ReduceKernels;
 import dev.kiln.backend.UnaryOp;
 import dev.kiln.backend.Window2d;
+import dev.kiln.tensor.LeakTracking;
 import dev.kiln.tensor.Tensor;
 import java.lang.ref.Reference;
 
@@ -20,7 +21,8 @@ import java.lang.ref.Reference;
  * {@code TensorScope} holding it) a GC can run its Cleaner mid-kernel: the buffer goes back to Arrow, and
  * {@code HostMemoryPool} may hand the same block to another thread's allocation while the kernel still reads or
  * writes it. A fence after the kernel keeps each argument, and so its storage reference, alive until the kernel has
- * returned. Fencing here, at the only door into the kernels, covers them all without touching their loops.
+ * returned. Fencing here, at the only door into the kernels, covers them all without touching their loops. The same
+ * door tells {@link LeakTracking} (tests only) that accessor calls inside are the kernel's own.
  *
  * <p>Every method of each SPI interface, default methods included, must be overridden here
  * ({@code FencedTest} checks it), or a new kernel would silently reach the interface's default instead of the CPU one.
@@ -54,7 +56,7 @@ final class Fenced {
 
         @Override
         public void unary(UnaryOp op, Tensor in, Tensor out) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.unary(op, in, out);
             } finally {
                 fence(in, out);
@@ -63,7 +65,7 @@ final class Fenced {
 
         @Override
         public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.binary(op, a, b, out);
             } finally {
                 fence(a, b, out);
@@ -72,7 +74,7 @@ final class Fenced {
 
         @Override
         public void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.where(cond, a, b, out);
             } finally {
                 fence(cond, a, b, out);
@@ -81,7 +83,7 @@ final class Fenced {
 
         @Override
         public void clamp(Tensor in, double min, double max, Tensor out) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.clamp(in, min, max, out);
             } finally {
                 fence(in, out);
@@ -90,7 +92,7 @@ final class Fenced {
 
         @Override
         public void copy(Tensor src, Tensor dst) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.copy(src, dst);
             } finally {
                 fence(src, dst);
@@ -99,7 +101,7 @@ final class Fenced {
 
         @Override
         public void fill(Tensor dst, double value) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.fill(dst, value);
             } finally {
                 Reference.reachabilityFence(dst);
@@ -108,7 +110,7 @@ final class Fenced {
 
         @Override
         public boolean adamStep(Tensor p, Tensor grad, Tensor m, Tensor v, Tensor vMax, AdamHyper h) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 return k.adamStep(p, grad, m, v, vMax, h);
             } finally {
                 fence(p, grad, m);
@@ -118,7 +120,7 @@ final class Fenced {
 
         @Override
         public boolean sgdStep(Tensor p, Tensor grad, Tensor buf, SgdHyper h) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 return k.sgdStep(p, grad, buf, h);
             } finally {
                 fence(p, grad, buf);
@@ -135,7 +137,7 @@ final class Fenced {
 
         @Override
         public void reduceLastDim(Op op, Tensor in, Tensor out) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.reduceLastDim(op, in, out);
             } finally {
                 fence(in, out);
@@ -144,7 +146,7 @@ final class Fenced {
 
         @Override
         public void softmaxLastDim(Tensor in, Tensor out, boolean log) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.softmaxLastDim(in, out, log);
             } finally {
                 fence(in, out);
@@ -161,7 +163,7 @@ final class Fenced {
 
         @Override
         public void gather(Tensor in, int dim, Tensor index, Tensor out) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.gather(in, dim, index, out);
             } finally {
                 fence(in, index, out);
@@ -170,7 +172,7 @@ final class Fenced {
 
         @Override
         public void scatter(Tensor out, int dim, Tensor index, Tensor src, boolean accumulate) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.scatter(out, dim, index, src, accumulate);
             } finally {
                 fence(out, index, src);
@@ -179,7 +181,7 @@ final class Fenced {
 
         @Override
         public void indexSelect(Tensor in, int dim, Tensor index, Tensor out) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.indexSelect(in, dim, index, out);
             } finally {
                 fence(in, index, out);
@@ -188,7 +190,7 @@ final class Fenced {
 
         @Override
         public void indexAdd(Tensor out, int dim, Tensor index, Tensor src) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.indexAdd(out, dim, index, src);
             } finally {
                 fence(out, index, src);
@@ -205,7 +207,7 @@ final class Fenced {
 
         @Override
         public void bmm(Tensor a, Tensor b, Tensor out) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.bmm(a, b, out);
             } finally {
                 fence(a, b, out);
@@ -222,7 +224,7 @@ final class Fenced {
 
         @Override
         public void im2col(Tensor in, Window2d w, Tensor cols) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.im2col(in, w, cols);
             } finally {
                 fence(in, cols);
@@ -231,7 +233,7 @@ final class Fenced {
 
         @Override
         public void col2im(Tensor cols, Window2d w, Tensor out) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.col2im(cols, w, out);
             } finally {
                 fence(cols, out);
@@ -240,7 +242,7 @@ final class Fenced {
 
         @Override
         public void maxPool2d(Tensor in, Window2d w, Tensor out, Tensor indices) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.maxPool2d(in, w, out, indices);
             } finally {
                 fence(in, out, indices);
@@ -249,7 +251,7 @@ final class Fenced {
 
         @Override
         public void maxPool2dBackward(Tensor grad, Tensor indices, Tensor gradIn) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.maxPool2dBackward(grad, indices, gradIn);
             } finally {
                 fence(grad, indices, gradIn);
@@ -258,7 +260,7 @@ final class Fenced {
 
         @Override
         public void avgPool2d(Tensor in, Window2d w, boolean countIncludePad, Tensor out) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.avgPool2d(in, w, countIncludePad, out);
             } finally {
                 fence(in, out);
@@ -267,7 +269,7 @@ final class Fenced {
 
         @Override
         public void avgPool2dBackward(Tensor grad, Window2d w, boolean countIncludePad, Tensor gradIn) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.avgPool2dBackward(grad, w, countIncludePad, gradIn);
             } finally {
                 fence(grad, gradIn);
@@ -276,7 +278,7 @@ final class Fenced {
 
         @Override
         public void adaptiveAvgPool2d(Tensor in, Tensor out) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.adaptiveAvgPool2d(in, out);
             } finally {
                 fence(in, out);
@@ -285,7 +287,7 @@ final class Fenced {
 
         @Override
         public void adaptiveAvgPool2dBackward(Tensor grad, Tensor gradIn) {
-            try {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.adaptiveAvgPool2dBackward(grad, gradIn);
             } finally {
                 fence(grad, gradIn);

@@ -89,7 +89,9 @@ class ReachabilityStressTest extends KilnTest {
         }, vec.shape()));
         out.add(new Case("kernel strided copy", () -> {
             Tensor o = Tensor.empty(DType.FLOAT32, mat.shape());
-            CPU.pointwise().copy(copy(mat).t(), o);
+            try (Tensor transposed = copy(mat).t()) { // the copy is then held only by this view
+                CPU.pointwise().copy(transposed, o);
+            }
             return o;
         }, mat.shape()));
         out.add(new Case("kernel im2col", () -> {
