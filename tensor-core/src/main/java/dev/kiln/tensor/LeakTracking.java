@@ -278,6 +278,24 @@ public final class LeakTracking {
         return KERNEL_DEPTH.get()[0] > 0;
     }
 
+    /** Whether the code calling into {@code TensorScope} on this thread is Kiln code (it frees its temporaries). */
+    static boolean calledFromKilnCode() {
+        return WALKER.walk(frames -> {
+            for (var it = frames.iterator(); it.hasNext(); ) {
+                StackWalker.StackFrame f = it.next();
+                String c = f.getClassName();
+                if (c.equals(LeakTracking.class.getName()) || c.equals(TensorScope.class.getName())) {
+                    continue;
+                }
+                Kind k = kind(c);
+                if (k != Kind.TRANSPARENT) {
+                    return k == Kind.KILN;
+                }
+            }
+            return false;
+        });
+    }
+
     /** Records a tensor that its scope had to close although no one outside its creating call ever had it. */
     static void report(Tensor t, Site site) {
         REPORTS.get().add("tensor " + Shapes.str(t.shapeUntracked()) + " created by " + site.describe());

@@ -33,9 +33,14 @@ public final class TensorScope implements AutoCloseable {
     private List<Tensor> tensors = new ArrayList<>();
     private boolean closed;
 
+    /** Whether closing reports leaked temporaries: only scopes that callers open (LeakTracking; tests only). */
+    private final boolean reportsLeaks;
+
     private TensorScope(BufferAllocator allocator, boolean temporaries) {
         this.allocator = allocator;
         this.temporaries = temporaries;
+        // A scope Kiln code opens is how that code frees its own temporaries: closing it is not a leak.
+        this.reportsLeaks = !temporaries && LeakTracking.isEnabled() && !LeakTracking.calledFromKilnCode();
     }
 
     /** Opens a scope that allocates from the enclosing scope's allocator (or the root allocator). */
@@ -166,7 +171,7 @@ public final class TensorScope implements AutoCloseable {
                 }
                 continue;
             }
-            LeakTracking.Site site = temporaries ? null : t.leakSite();
+            LeakTracking.Site site = reportsLeaks ? t.leakSite() : null;
             if (site != null && !t.isClosed()) {
                 LeakTracking.report(t, site); // made by a Kiln call that neither closed nor returned it
             }
