@@ -18,8 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link TensorScope#keep}/{@link TensorScope#detach}). A tensor still open when a caller's {@link TensorScope}
  * closes that was never handed out was created by a Kiln call, never closed, never returned to anyone and never
  * owned: a temporary the call leaked. Scope close records it ({@link #takeReports()}), naming the Kiln frames that
- * made it. Tensors that a Kiln op frees through its own {@link TensorScope#openTemporaries} scope are closed, not
- * leaked.
+ * made it. Only scopes that callers open report: a scope Kiln code opens (a {@link TensorScope#openTemporaries}
+ * scope, or a plain one such as a data loader's per-batch scope) is how that code frees its temporaries.
  *
  * <p>Cost: creations and touches walk the stack (a few microseconds each) until the tensor is handed out or
  * closed; touches inside backend kernels, which re-read their operands many times, are skipped ({@link #kernel()}).
