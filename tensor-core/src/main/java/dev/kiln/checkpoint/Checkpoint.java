@@ -53,7 +53,7 @@ public final class Checkpoint {
     /** Saves everything above; {@code optimizer} and {@code scheduler} may be null. */
     public static void save(Path path, Module model, Optimizer optimizer, LRScheduler scheduler, long epoch, long step,
                             Map<String, Generator> generators) throws IOException {
-        try (var scope = TensorScope.openTemporaries()) {
+        try (var scope = TensorScope.open()) {
             LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
             for (Map.Entry<String, Tensor> e : model.stateDict().entrySet()) {
                 tensors.put(MODEL + e.getKey(), e.getValue());
@@ -106,7 +106,7 @@ public final class Checkpoint {
      */
     public static Resume load(Path path, Module model, Optimizer optimizer, LRScheduler scheduler,
                               Map<String, Generator> generators) throws IOException {
-        try (var scope = TensorScope.openTemporaries()) {
+        try (var scope = TensorScope.open()) {
             Safetensors.Contents c = Safetensors.read(path);
             Map<String, Object> info = info(path, c.metadata());
             LinkedHashMap<String, Tensor> modelState = new LinkedHashMap<>();

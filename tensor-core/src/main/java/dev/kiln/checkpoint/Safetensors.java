@@ -135,7 +135,7 @@ public final class Safetensors {
     }
 
     private static void writeTensor(FileChannel ch, Tensor t) throws IOException {
-        try (var scope = TensorScope.openTemporaries()) {
+        try (var scope = TensorScope.open()) {
             Tensor c = t.device().isCuda() ? t.to(Device.CPU) : t;
             c = c.contiguous();
             long bytes = c.numel() * c.dtype().byteSize();

@@ -90,7 +90,7 @@ public abstract class Optimizer implements AutoCloseable {
 
     /** One update of every parameter that has a gradient; parameters without one are skipped, as in PyTorch. */
     public void step() {
-        try (var noGrad = Autograd.noGrad(); var scope = TensorScope.openTemporaries()) {
+        try (var noGrad = Autograd.noGrad(); var scope = TensorScope.open()) {
             for (ParamGroup g : groups) {
                 for (Tensor p : g.params()) {
                     if (p.grad() != null) {
@@ -167,7 +167,7 @@ public abstract class Optimizer implements AutoCloseable {
 
     private static Map<Tensor, ParamState> restoreState(StateDict saved, List<Tensor> flat) {
         Map<Tensor, ParamState> out = new IdentityHashMap<>();
-        try (var noGrad = Autograd.noGrad(); var scope = TensorScope.openTemporaries()) {
+        try (var noGrad = Autograd.noGrad(); var scope = TensorScope.open()) {
             for (Map.Entry<Integer, LinkedHashMap<String, Object>> e : saved.state().entrySet()) {
                 ParamState s = new ParamState();
                 for (Map.Entry<String, Object> v : e.getValue().entrySet()) {
