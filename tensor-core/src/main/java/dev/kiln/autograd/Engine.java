@@ -27,14 +27,35 @@ public final class Engine {
     private Engine() {
     }
 
+    /**
+     * The pass runs inside one temporaries scope, closed when it ends: gradients are freed as soon as they are
+     * consumed ({@link InFlightGradients}), and whatever the pass made that is still open at its end goes with the
+     * scope; only the {@code .grad} tensors (owned by their leaves), results of {@link #grad} (handed out) and,
+     * with {@code createGraph}, what the new graph saved outlive it.
+     */
     public static void backward(Tensor root, Tensor gradient, boolean retainGraph, boolean createGraph) {
-        Tensor seed = seedGradient(root, gradient, 0);
-        run(List.of(rootNode(root, 0)), List.of(seed), retainGraph, createGraph, null,
-                gradient == null ? List.of(seed) : List.of());
+        try (TensorScope pass = TensorScope.openTemporaries()) {
+            Tensor seed = seedGradient(root, gradient, 0);
+            run(List.of(rootNode(root, 0)), List.of(seed), retainGraph, createGraph, null,
+                    gradient == null ? List.of(seed) : List.of());
+        }
     }
 
     static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, List<Tensor> gradOutputs,
                              boolean retainGraph, boolean createGraph) {
+        try (TensorScope pass = TensorScope.openTemporaries()) {
+            List<Tensor> result = gradInScope(outputs, inputs, gradOutputs, retainGraph, createGraph);
+            result.forEach(t -> {
+                if (t != null) {
+                    pass.handOut(t);
+                }
+            });
+            return result;
+        }
+    }
+
+    private static List<Tensor> gradInScope(List<Tensor> outputs, List<Tensor> inputs, List<Tensor> gradOutputs,
+                                            boolean retainGraph, boolean createGraph) {
         List<Node> roots = new ArrayList<>();
         List<Tensor> seeds = new ArrayList<>();
         List<Tensor> implicitSeeds = new ArrayList<>();
@@ -170,7 +191,20 @@ public final class Engine {
      * or receive, so their results and their incoming gradient are left alone.
      */
     private static Tensor[] apply(Node node, Tensor grad, InFlightGradients flight) {
-        if (!flight.frees() || node.isUserDefined()) {
+        if (node.isUserDefined()) {
+            // A user's backward may keep what it sees and makes: neither the in-flight accounting nor the pass's
+            // temporaries scope may free those; they belong to no scope (the GC safety net frees them).
+            flight.escape(grad);
+            TensorScope.detach(grad);
+            Tensor[] out = node.apply(grad);
+            for (Tensor g : out) {
+                if (g != null) {
+                    TensorScope.detach(g);
+                }
+            }
+            return out;
+        }
+        if (!flight.frees()) {
             flight.escape(grad);
             return node.apply(grad);
         }

@@ -3,6 +3,7 @@ package dev.kiln.checkpoint;
 import dev.kiln.checkpoint.SafetensorsHeader.Entry;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Device;
+import dev.kiln.tensor.LeakTracking;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import java.io.IOException;
@@ -270,7 +271,7 @@ public final class Safetensors {
         try {
             for (Entry e : SafetensorsHeader.sortedByOffset(entries)) {
                 Tensor t = Tensor.empty(e.type().loadsAs, e.shape());
-                byName.put(e.name(), t);
+                byName.put(e.name(), LeakTracking.handedOut(t)); // every entry is a result, read or not
                 readData(ch, source, dataStart + e.begin(), e, t);
             }
             ok = true;

@@ -67,6 +67,7 @@ public final class InPlace {
 
     private static Tensor write(Tensor self, Tensor result, String op) {
         if (!Arrays.equals(self.shape(), result.shape())) {
+            result.close(); // refused: the out-of-place result never reaches self
             throw new IllegalArgumentException("output with shape " + Shapes.str(self.shape()) + " doesn't match the "
                     + "broadcast shape " + Shapes.str(result.shape()) + " (in " + op + ")");
         }

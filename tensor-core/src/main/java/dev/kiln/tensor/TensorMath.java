@@ -19,26 +19,35 @@ abstract class TensorMath extends TensorFactories {
     TensorMath() {
     }
 
+    /** This tensor, for a method that reads its values out (a settled touch; see {@link LeakTracking}). */
+    private Tensor values() {
+        Tensor t = (Tensor) this;
+        t.touch();
+        return t;
+    }
+
     private Tensor self() {
-        return (Tensor) this;
+        Tensor t = (Tensor) this;
+        t.touch(); // every math method is a use of this tensor by whoever called it (leak tracking)
+        return t;
     }
 
     // ---------------------------------------------------------------- Java arrays out (row-major copies)
 
     public float[] toFloatArray() {
-        return Creation.toFloatArray(self());
+        return Creation.toFloatArray(values());
     }
 
     public double[] toDoubleArray() {
-        return Creation.toDoubleArray(self());
+        return Creation.toDoubleArray(values());
     }
 
     public long[] toLongArray() {
-        return Creation.toLongArray(self());
+        return Creation.toLongArray(values());
     }
 
     public boolean[] toBooleanArray() {
-        return Creation.toBooleanArray(self());
+        return Creation.toBooleanArray(values());
     }
 
     // ---------------------------------------------------------------- pointwise math
@@ -53,7 +62,12 @@ abstract class TensorMath extends TensorFactories {
 
     /** {@code self() + alpha * other}. */
     public Tensor add(Tensor other, double alpha) {
-        return Pointwise.add(self(), alpha == 1 ? other : Pointwise.mul(other, alpha));
+        if (alpha == 1) {
+            return Pointwise.add(self(), other);
+        }
+        try (Tensor scaled = Pointwise.mul(other, alpha)) { // add saves nothing: the scaled copy is a temporary
+            return Pointwise.add(self(), scaled);
+        }
     }
 
     public Tensor sub(Tensor other) {
@@ -316,15 +330,21 @@ abstract class TensorMath extends TensorFactories {
     }
 
     public Tensor std() {
-        return Reductions.var(self(), null, 1, false).sqrt();
+        try (Tensor v = Reductions.var(self(), null, 1, false)) { // sqrt saves its output, not v
+            return v.sqrt();
+        }
     }
 
     public Tensor std(long dim, boolean keepdim) {
-        return Reductions.var(self(), new long[] {dim}, 1, keepdim).sqrt();
+        try (Tensor v = Reductions.var(self(), new long[] {dim}, 1, keepdim)) {
+            return v.sqrt();
+        }
     }
 
     public Tensor std(long[] dims, long correction, boolean keepdim) {
-        return Reductions.var(self(), dims, correction, keepdim).sqrt();
+        try (Tensor v = Reductions.var(self(), dims, correction, keepdim)) {
+            return v.sqrt();
+        }
     }
 
     /** Cumulative sum along {@code dim}, like {@code torch.cumsum}; integral and bool inputs give int64. */
