@@ -154,6 +154,11 @@ public final class KilnModel extends Model<KilnModel> implements MLWritable {
         return stateDict;
     }
 
+    /** The key executors cache this model's replicas under (copies share it). */
+    String scoringKey() {
+        return key;
+    }
+
     /** Per-epoch loss/accuracy/throughput of the run that trained this model (empty if it was not trained here). */
     public List<Progress.Epoch> history() {
         return history;
