@@ -34,6 +34,28 @@ public final class BatchScoring {
         return ScoringIterator.LEAKS.get();
     }
 
+    /**
+     * Where the scoring tasks of this JVM spent their time, summed over tasks since the last {@link #resetProfile}:
+     * {@code fillSeconds} pulling rows from the upstream plan, reading their features into the Arrow batch and
+     * copying them aside; {@code forwardSeconds} in the model's forward pass (and reading its output); the rest of
+     * {@code taskSeconds} is handing out the scored rows (output vectors, Spark's projection) and whatever consumes
+     * them downstream in the same task.
+     */
+    public record Profile(long rows, double fillSeconds, double forwardSeconds, double taskSeconds) {
+    }
+
+    public static Profile profile() {
+        return new Profile(ScoringIterator.ROWS.sum(), ScoringIterator.FILL_NANOS.sum() / 1e9,
+                ScoringIterator.FORWARD_NANOS.sum() / 1e9, ScoringIterator.TASK_NANOS.sum() / 1e9);
+    }
+
+    public static void resetProfile() {
+        ScoringIterator.ROWS.reset();
+        ScoringIterator.FILL_NANOS.reset();
+        ScoringIterator.FORWARD_NANOS.reset();
+        ScoringIterator.TASK_NANOS.reset();
+    }
+
     /** How to score: which columns in, which out, batch size and the null policy. */
     public record Config(InputColumns features, OutputLayout outputs, int batchSize, NullPolicy nulls,
                          int numFeatures) implements Serializable {
