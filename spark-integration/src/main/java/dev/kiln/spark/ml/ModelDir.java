@@ -43,8 +43,9 @@ final class ModelDir {
         FileSystem fs = target.getFileSystem(conf);
         target = fs.makeQualified(target);
         if (fs.exists(target) && !overwrite) {
-            throw new IOException("Path " + path + " already exists. To overwrite it, please use "
-                    + "write.overwrite().save(path) for Scala and use write().overwrite().save(path) for Java and Python.");
+            throw new IOException("Path " + path + " already exists. To overwrite it, please use " // Spark's words
+                    + "write.overwrite().save(path) for Scala and use write().overwrite().save(path) for Java and "
+                    + "Python.");
         }
         Path tmp = new Path(target.getParent(), "." + target.getName() + ".kiln-tmp-" + UUID.randomUUID());
         try {

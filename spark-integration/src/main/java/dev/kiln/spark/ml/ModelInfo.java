@@ -45,8 +45,9 @@ final class ModelInfo {
             try {
                 out = model.forward(Tensor.zeros(dtype, 1, numFeatures));
             } catch (RuntimeException e) {
-                throw new IllegalArgumentException("the model rejects an input of " + numFeatures + " features (shape [1, "
-                        + numFeatures + "]): " + e.getMessage() + ". Check numFeatures and the features column", e);
+                throw new IllegalArgumentException("the model rejects an input of " + numFeatures + " features (shape "
+                        + "[1, " + numFeatures + "]): " + e.getMessage() + ". Check numFeatures and the features column",
+                        e);
             }
             if (out.dim() == 1 && out.size(0) == 1) {
                 return 1;

@@ -160,7 +160,8 @@ public final class OutputLayout implements Serializable {
         }
         int best = 0;
         for (int j = 1; j < width; j++) {
-            if (out[offset + j] > out[offset + best] || Float.isNaN(out[offset + j]) && !Float.isNaN(out[offset + best])) {
+            float v = out[offset + j];
+            if (v > out[offset + best] || Float.isNaN(v) && !Float.isNaN(out[offset + best])) { // NaN wins, as torch
                 best = j;
             }
         }

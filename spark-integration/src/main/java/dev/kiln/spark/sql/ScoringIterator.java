@@ -33,7 +33,7 @@ final class ScoringIterator implements Iterator<InternalRow>, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ScoringIterator.class);
     /** Scoring tasks whose allocator was not empty at the end (tests assert it stays 0). */
     static final java.util.concurrent.atomic.AtomicLong LEAKS = new java.util.concurrent.atomic.AtomicLong();
-    /** Where scoring time goes, summed over tasks (two clock reads per batch, none per row): see BatchScoring.Profile. */
+    /** Where scoring time goes, summed over tasks (clock reads per batch, none per row): BatchScoring.Profile. */
     static final LongAdder FILL_NANOS = new LongAdder();
     static final LongAdder FORWARD_NANOS = new LongAdder();
     static final LongAdder TASK_NANOS = new LongAdder();

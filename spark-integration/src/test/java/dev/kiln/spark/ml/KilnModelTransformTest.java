@@ -79,8 +79,8 @@ class KilnModelTransformTest extends ScoringTestBase {
     @Test
     void arrayScalarAndSparseInputsScoreLikeDenseVectors() {
         KilnModel model = modelOf(SPEC, 5);
-        StructType schema = new StructType().add("id", DataTypes.IntegerType).add("v", SQLDataTypes.VectorType()).add("a", DataTypes.createArrayType(
-                DataTypes.FloatType)).add("x0", DataTypes.DoubleType).add("x1", DataTypes.IntegerType)
+        StructType schema = new StructType().add("id", DataTypes.IntegerType).add("v", SQLDataTypes.VectorType())
+                .add("a", DataTypes.createArrayType(DataTypes.FloatType)).add("x0", DataTypes.DoubleType).add("x1", DataTypes.IntegerType)
                 .add("x2", DataTypes.createDecimalType(10, 3)).add("x3", DataTypes.LongType)
                 .add("s", SQLDataTypes.VectorType());
         List<Row> rows = new ArrayList<>();
