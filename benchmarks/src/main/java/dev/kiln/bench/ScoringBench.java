@@ -114,6 +114,9 @@ public final class ScoringBench {
             }
         }
         report(names, seconds, sums, rows, profile);
+        System.out.printf(Locale.ROOT, "model replicas in this JVM (local[2]: 2 task slots): %s, %.2f MB of weights%n",
+                kiln.replicaStats(),
+                dev.kiln.spark.sql.ModelReplicas.allocatedBytes() / 1e6);
         spark.stop();
     }
 

@@ -3,6 +3,7 @@ package dev.kiln.spark.ml;
 import dev.kiln.autograd.Autograd;
 import dev.kiln.nn.Module;
 import dev.kiln.spark.sql.BatchScoring;
+import dev.kiln.spark.sql.ModelReplicas;
 import dev.kiln.spark.sql.OutputLayout;
 import dev.kiln.spark.sql.RowScorer;
 import dev.kiln.spark.sql.ScoringPayload;
@@ -157,6 +158,14 @@ public final class KilnModel extends Model<KilnModel> implements MLWritable {
     /** The key executors cache this model's replicas under (copies share it). */
     String scoringKey() {
         return key;
+    }
+
+    /**
+     * This JVM's replica counters for this model (replicas built, times lent, idle now), or null if it has not
+     * scored here; on the driver of a local-mode session that is every task's.
+     */
+    public ModelReplicas.Stats replicaStats() {
+        return ModelReplicas.stats(key);
     }
 
     /** Per-epoch loss/accuracy/throughput of the run that trained this model (empty if it was not trained here). */
