@@ -57,6 +57,8 @@ class KilnModelTransformTest extends ScoringTestBase {
         Dataset<Row> df = Blobs.frame(spark, Blobs.rows(600, 4, 3, 1), 2)
                 .withColumn("label", org.apache.spark.sql.functions.col("label").cast("double"));
         KilnModel model = KilnEstimatorTest.blobEstimator(1).setModelFactory(SPEC).fit(df);
+        assertEquals(1024, model.getBatchSize(), "the training batch size does not become the scoring batch size");
+        assertEquals(SPEC, model.modelSpec());
         Dataset<Row> scored = model.transform(df);
         double accuracy = new MulticlassClassificationEvaluator().setMetricName("accuracy").evaluate(scored);
         assertTrue(accuracy > 0.95, "accuracy " + accuracy);
