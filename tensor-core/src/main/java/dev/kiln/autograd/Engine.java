@@ -193,13 +193,13 @@ public final class Engine {
     private static Tensor[] apply(Node node, Tensor grad, InFlightGradients flight) {
         if (node.isUserDefined()) {
             // A user's backward may keep what it sees and makes: neither the in-flight accounting nor the pass's
-            // temporaries scope may free those; they belong to no scope (the GC safety net frees them).
+            // temporaries scope may free those, so they move out to the scope that called backward.
             flight.escape(grad);
-            TensorScope.detach(grad);
+            TensorScope.keepFromCurrent(grad);
             Tensor[] out = node.apply(grad);
             for (Tensor g : out) {
                 if (g != null) {
-                    TensorScope.detach(g);
+                    TensorScope.keepFromCurrent(g);
                 }
             }
             return out;

@@ -18,6 +18,19 @@ import org.junit.jupiter.api.TestInfo;
 
 /** The temporary-leak half of {@link KilnTest} can fail: it names a temporary a (pretend) Kiln op forgot. */
 class LeakCheckSelfTest extends KilnTest {
+    private static final String SKIP = "kiln.skipTemporaryLeakCheck";
+    private static final String WAS = System.getProperty(SKIP);
+
+    static { // this class proves the check works, so it always runs with it on (before KilnTest's @BeforeEach)
+        System.clearProperty(SKIP);
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void restoreTheBuildsSetting() {
+        if (WAS != null) {
+            System.setProperty(SKIP, WAS);
+        }
+    }
 
     /** Counted as Kiln code for these tests: three versions of {@code x * 2 + 1}, one of them leaky. */
     static final class PretendOp {
