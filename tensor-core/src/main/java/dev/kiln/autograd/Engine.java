@@ -36,7 +36,7 @@ public final class Engine {
     public static void backward(Tensor root, Tensor gradient, boolean retainGraph, boolean createGraph) {
         try (TensorScope pass = TensorScope.openTemporaries()) {
             Tensor seed = seedGradient(root, gradient, 0);
-            run(List.of(rootNode(root, 0)), List.of(seed), retainGraph, createGraph, null,
+            run(pass, List.of(rootNode(root, 0)), List.of(seed), retainGraph, createGraph, null,
                     gradient == null ? List.of(seed) : List.of());
         }
     }
@@ -44,7 +44,7 @@ public final class Engine {
     static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, List<Tensor> gradOutputs,
                              boolean retainGraph, boolean createGraph) {
         try (TensorScope pass = TensorScope.openTemporaries()) {
-            List<Tensor> result = gradInScope(outputs, inputs, gradOutputs, retainGraph, createGraph);
+            List<Tensor> result = gradInScope(pass, outputs, inputs, gradOutputs, retainGraph, createGraph);
             result.forEach(t -> {
                 if (t != null) {
                     pass.handOut(t);
@@ -54,8 +54,8 @@ public final class Engine {
         }
     }
 
-    private static List<Tensor> gradInScope(List<Tensor> outputs, List<Tensor> inputs, List<Tensor> gradOutputs,
-                                            boolean retainGraph, boolean createGraph) {
+    private static List<Tensor> gradInScope(TensorScope pass, List<Tensor> outputs, List<Tensor> inputs,
+                                            List<Tensor> gradOutputs, boolean retainGraph, boolean createGraph) {
         List<Node> roots = new ArrayList<>();
         List<Tensor> seeds = new ArrayList<>();
         List<Tensor> implicitSeeds = new ArrayList<>();
@@ -75,7 +75,7 @@ public final class Engine {
             }
             captured.put(in.isLeaf() ? in.gradAccumulator() : in.gradFn(), null);
         }
-        run(roots, seeds, retainGraph, createGraph, captured, implicitSeeds);
+        run(pass, roots, seeds, retainGraph, createGraph, captured, implicitSeeds);
         List<Tensor> result = new ArrayList<>();
         for (Tensor in : inputs) {
             result.add(captured.get(in.isLeaf() ? in.gradAccumulator() : in.gradFn()));
@@ -111,19 +111,19 @@ public final class Engine {
      * Propagates {@code seeds} from {@code roots}. With {@code captured} non-null (functional grad), gradients
      * arriving at the captured nodes are stored there instead of accumulating into {@code .grad}.
      */
-    private static void run(List<Node> roots, List<Tensor> seeds, boolean retainGraph, boolean createGraph,
-                            Map<Node, Tensor> captured, List<Tensor> implicitSeeds) {
+    private static void run(TensorScope pass, List<Node> roots, List<Tensor> seeds, boolean retainGraph,
+                            boolean createGraph, Map<Node, Tensor> captured, List<Tensor> implicitSeeds) {
         List<Runnable> callbacks = GradHooks.enterBackward();
         try {
-            propagate(roots, seeds, retainGraph, createGraph, captured, implicitSeeds);
+            propagate(pass, roots, seeds, retainGraph, createGraph, captured, implicitSeeds);
             GradHooks.runCallbacks(callbacks); // queued by hooks during the pass; dropped if the pass threw
         } finally {
             GradHooks.exitBackward(callbacks);
         }
     }
 
-    private static void propagate(List<Node> roots, List<Tensor> seeds, boolean retainGraph, boolean createGraph,
-                                  Map<Node, Tensor> captured, List<Tensor> implicitSeeds) {
+    private static void propagate(TensorScope pass, List<Node> roots, List<Tensor> seeds, boolean retainGraph,
+                                  boolean createGraph, Map<Node, Tensor> captured, List<Tensor> implicitSeeds) {
         Map<Node, Integer> dependencies = countDependencies(roots);
         InFlightGradients flight = new InFlightGradients(!createGraph);
         for (int i = 0; i < roots.size(); i++) {
@@ -168,7 +168,7 @@ public final class Engine {
                 for (Tensor t : captured == null ? node.retainGradTargets() : List.<Tensor>of()) {
                     accumulate(t, grad, createGraph); // torch.autograd.grad leaves retained .grad alone, too
                 }
-                Tensor[] inputGrads = apply(node, grad, flight);
+                Tensor[] inputGrads = apply(node, grad, flight, pass);
                 if (!retainGraph) {
                     node.releaseSaved();
                 }
@@ -188,18 +188,21 @@ public final class Engine {
      * Runs {@code node}'s formula. When the pass frees gradients, a built-in formula runs in a scope of its own: its
      * temporaries are freed as soon as it returns, and the gradients it made are handed to {@code flight} (moved to
      * the caller's scope, so they are freed even if the pass fails). User-defined functions may keep what they create
-     * or receive, so their results and their incoming gradient are left alone.
+     * or receive, so their results and their incoming gradient are never freed by the pass: they move to the scope
+     * around the backward call.
      */
-    private static Tensor[] apply(Node node, Tensor grad, InFlightGradients flight) {
+    private static Tensor[] apply(Node node, Tensor grad, InFlightGradients flight, TensorScope pass) {
         if (node.isUserDefined()) {
             // A user's backward may keep what it sees and makes: neither the in-flight accounting nor the pass's
-            // temporaries scope may free those, so they move out to the scope that called backward.
+            // temporaries scope may free those. They move to the scope around the backward call (to no scope when
+            // there is none), which frees them as it frees the forward pass; handOut leaves a tensor the pass does
+            // not own (the caller's seed, a tensor the user returned as is) with its owner.
             flight.escape(grad);
-            TensorScope.keepFromCurrent(grad);
+            pass.handOut(grad);
             Tensor[] out = node.apply(grad);
             for (Tensor g : out) {
                 if (g != null) {
-                    TensorScope.keepFromCurrent(g);
+                    pass.handOut(g);
                 }
             }
             return out;

@@ -3,6 +3,7 @@ package dev.kiln.ops;
 import dev.kiln.autograd.Autograd;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 import java.util.Arrays;
 import java.util.function.UnaryOperator;
 
@@ -57,12 +58,13 @@ public final class InPlace {
      */
     public static Tensor apply(Tensor self, UnaryOperator<Tensor> outOfPlace, boolean backwardReadsSelf, String op) {
         checkAllowed(self, op);
-        Tensor input = backwardReadsSelf && Autograd.isGradEnabled() ? Views.cloneTensor(self) : self;
-        Tensor result = outOfPlace.apply(input);
-        if (input != self && result.gradFn() == null) {
-            input.close();
+        // The clone, the out-of-place result and the op's temporaries are freed here; self takes over the result's
+        // node, and what that node saved (the clone, for mul_) moves to the caller's scope.
+        try (TensorScope temps = TensorScope.openTemporaries()) {
+            Tensor input = backwardReadsSelf && Autograd.isGradEnabled() ? Views.cloneTensor(self) : self;
+            Tensor result = outOfPlace.apply(input);
+            return write(self, result, op);
         }
-        return write(self, result, op);
     }
 
     private static Tensor write(Tensor self, Tensor result, String op) {
@@ -76,8 +78,9 @@ public final class InPlace {
         rebaseViewBase(self, result, op);
         if (result.gradFn() != null) {
             self.setGradFn(result.gradFn());
-        } else {
-            result.close();
+        }
+        if (result != self && !result.isSavedForBackward()) {
+            result.close(); // its values live on in self; its node (now self's) does not need it
         }
         return self;
     }
@@ -120,6 +123,14 @@ public final class InPlace {
             Kernels.release(expanded, src);
         }
         self.storage().bumpVersion();
+        try (TensorScope temps = TensorScope.openTemporaries()) { // the expanded/converted source, viaGraph
+            rebaseCopy(self, src, shape);
+        }
+        return self;
+    }
+
+    /** copy_'s history: self (and its view base) now come from src through the graph, or from a constant. */
+    private static void rebaseCopy(Tensor self, Tensor src, long[] shape) {
         boolean tracked = src.requiresGrad() && Autograd.isGradEnabled();
         Tensor viaGraph = tracked ? Pointwise.add(Views.to(Views.expand(src, shape), self.dtype()), 0.0) : null;
         Tensor base = self.viewBase();
@@ -137,6 +148,5 @@ public final class InPlace {
         } else if (self.gradFn() != null) {
             self.detach_(); // overwritten by a constant: no longer depends on its history
         }
-        return self;
     }
 }

@@ -3,6 +3,7 @@ package dev.kiln.ops;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 import java.util.List;
 import java.util.function.BinaryOperator;
 
@@ -35,18 +36,20 @@ public final class Scans {
         int d = Shapes.wrapDim(dim, Math.max(t.dim(), 1)); // a 0-d tensor scans like one element, as in PyTorch
         DType out = dtype != null ? dtype : t.dtype().isFloatingPoint() ? t.dtype() : DType.INT64;
         DType work = out == DType.FLOAT32 ? DType.FLOAT64 : out;
-        Tensor x = Views.to(t, work);
-        if (x == t) {
-            x = Views.cloneTensor(t); // the result never aliases the input
-        }
-        if (t.dim() > 0) {
-            long n = x.size(d);
-            for (long k = 1; k < n; k *= 2) {
-                Tensor head = Views.narrow(x, d, 0, k);
-                Tensor combined = op.apply(Views.narrow(x, d, k, n - k), Views.narrow(x, d, 0, n - k));
-                x = Joining.cat(List.of(head, combined), d);
+        try (TensorScope temps = TensorScope.openTemporaries()) { // the work copy, narrow views and partial scans
+            Tensor x = Views.to(t, work);
+            if (x == t) {
+                x = Views.cloneTensor(t); // the result never aliases the input
             }
+            if (t.dim() > 0) {
+                long n = x.size(d);
+                for (long k = 1; k < n; k *= 2) {
+                    Tensor head = Views.narrow(x, d, 0, k);
+                    Tensor combined = op.apply(Views.narrow(x, d, k, n - k), Views.narrow(x, d, 0, n - k));
+                    x = Joining.cat(List.of(head, combined), d);
+                }
+            }
+            return temps.handOut(Views.to(x, out));
         }
-        return Views.to(x, out);
     }
 }

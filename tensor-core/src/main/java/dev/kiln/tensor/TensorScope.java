@@ -102,18 +102,6 @@ public final class TensorScope implements AutoCloseable {
     }
 
     /**
-     * Moves {@code t} to the enclosing scope only if the innermost open scope on this thread owns it (a no-op for a
-     * tensor some outer scope, or no scope, owns). Returns {@code t}.
-     */
-    public static Tensor keepFromCurrent(Tensor t) {
-        TensorScope current = current();
-        if (current != null && t.ownerScope() == current) {
-            keep(t);
-        }
-        return t;
-    }
-
-    /**
      * Moves {@code t} out of the scope that owns it into that scope's parent (or to no scope), so it survives
      * the owner's close. Returns {@code t}.
      */
