@@ -156,7 +156,7 @@ public final class KilnEstimator extends Estimator<KilnModel> implements MLWrita
         EstimatorLoop.Output rank0 = outputs.get(0);
         KilnModel model = new KilnModel(uid, modelFactory, rank0.stateDict(), rank0.history());
         copyValues(model, extractParamMap());
-        model.clear(model.batchSize()); // rows per training step here; scoring keeps the model's own default (1024)
+        model.resetBatchSize(); // batchSize is rows per training step here; scoring keeps its own default (1024)
         return model.setParent(this);
     }
 
