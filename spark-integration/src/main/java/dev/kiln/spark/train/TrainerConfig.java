@@ -16,7 +16,10 @@ import java.time.Duration;
  * @param device         "cpu", "cuda" or "auto"
  * @param balance        repartition round-robin into {@code numWorkers} equal partitions (default); when false the
  *                       DataFrame's own partitions are kept if there are {@code numWorkers} of them (a Parquet
- *                       scan can produce empty or lopsided ones, and the largest partition paces every epoch)
+ *                       scan can produce empty or lopsided ones, and the largest partition paces every epoch).
+ *                       NOTE: the order of rows after Spark's shuffle depends on block fetch order, which differs
+ *                       between cluster layouts; for bit-reproducible runs supply numWorkers balanced partitions
+ *                       and set it false
  * @param maxAttempts    how many times the barrier stage is submitted before the run fails; 0 = Spark's
  *                       {@code spark.stage.maxConsecutiveAttempts} (4 by default)
  */
