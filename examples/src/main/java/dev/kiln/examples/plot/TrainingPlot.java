@@ -27,7 +27,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  */
 public final class TrainingPlot {
     private static final int PANEL_W = 640;
-    private static final int PANEL_H = 440;
+    private static final int PANEL_H = 460;
 
     private TrainingPlot() {
     }
@@ -82,13 +82,14 @@ public final class TrainingPlot {
         XYChart chart = new XYChartBuilder().width(PANEL_W).height(PANEL_H).title(title).xAxisTitle("epoch")
                 .yAxisTitle(yTitle).build();
         XYStyler style = chart.getStyler();
-        style.setLegendPosition(Styler.LegendPosition.InsideNE);
+        style.setLegendPosition(Styler.LegendPosition.OutsideS); // below the plot: never over a point
         style.setChartBackgroundColor(Color.WHITE);
         style.setPlotBackgroundColor(Color.WHITE);
         style.setPlotGridLinesColor(new Color(225, 225, 225));
         style.setXAxisMin(0.0);
-        style.setXAxisMax((double) epochs);
+        style.setXAxisMax(epochs * 1.03); // a point at the last epoch is drawn whole, not cut by the frame
         style.setXAxisDecimalPattern("0.#");
+        style.setYAxisDecimalPattern(minSpan >= 0.5 ? "0.#" : "0.###");
         List<Double> all = new ArrayList<>();
         for (Curve c : curves) {
             if (c.isEmpty()) {
@@ -117,10 +118,6 @@ public final class TrainingPlot {
         if (!Double.isNaN(yCap) && yMax > yCap) {
             yMax = yCap;
             yMin = Math.min(yMin, yCap - 2 * minSpan);
-        }
-        // Accuracy climbs towards the top: the legend goes where the data is not.
-        if (!Double.isNaN(yCap)) {
-            style.setLegendPosition(Styler.LegendPosition.InsideSE);
         }
         style.setYAxisMin(yMin);
         style.setYAxisMax(yMax);

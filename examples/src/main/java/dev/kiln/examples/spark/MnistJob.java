@@ -50,6 +50,8 @@ public final class MnistJob {
                 .add("parquet", Kind.STRING, "DIR", "out/mnist-parquet", "where the Parquet copies go (converted "
                         + "once; on a cluster: a path every executor can read, e.g. hdfs:///kiln/mnist)")
                 .add("out", Kind.STRING, "DIR", "out/mnist-job", "output directory: model/, mnist-cnn.png")
+                .add("train-limit", Kind.NON_NEGATIVE_INT, "0", "train on the first N rows only, for a quick try "
+                        + "(0: all 60k)")
                 .add("min-accuracy", Kind.NON_NEGATIVE_INT, "PCT", "0", "fail (exit 1) when test accuracy is below "
                         + "PCT percent (0: never)");
     }
@@ -70,6 +72,9 @@ public final class MnistJob {
             String testPath = MnistParquet.ensure(a.path("data"), a.string("parquet"), "t10k", conf);
             t.lap("MNIST to Parquet");
             Dataset<Row> train = spark.read().parquet(trainPath);
+            if (a.integer("train-limit") > 0) {
+                train = train.limit(a.integer("train-limit"));
+            }
             Dataset<Row> test = spark.read().parquet(testPath);
             long trainRows = train.count();
             System.out.printf(Locale.ROOT, "train %,d rows (%s), test %,d rows (%s); master %s%n", trainRows,
