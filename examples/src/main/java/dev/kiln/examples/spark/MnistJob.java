@@ -64,6 +64,7 @@ public final class MnistJob {
     static double run(Flags.Values a) throws Exception {
         long start = System.nanoTime();
         Timings t = new Timings();
+        MnistParquet.checkSources(a.path("data"), a.string("parquet")); // fail before Spark starts, not after
         SparkSession spark = session(a);
         try {
             t.lap("Spark start-up");
@@ -115,8 +116,10 @@ public final class MnistJob {
         int epochs = a.integer("epochs");
         ProgressLine line = new ProgressLine(System.out, false, 0);
         try (ProgressListener progress = new ProgressListener(spark.sparkContext(), trainRows, epochs, line)) {
-            System.out.printf(Locale.ROOT, "training %s on %d workers, %d epochs, global batch %d x %d%n",
-                    MnistNet.create(null), a.integer("workers"), epochs, a.integer("workers"), a.integer("batch-size"));
+            try (var net = MnistNet.create(null)) {
+                System.out.printf(Locale.ROOT, "training %s on %d workers, %d epochs, global batch %d x %d%n", net,
+                        a.integer("workers"), epochs, a.integer("workers"), a.integer("batch-size"));
+            }
             return new KilnEstimator()
                     .setModelFactory(MnistNet.factory(progress.accumulator()))
                     .setFeaturesCol("features").setLabelCol("label")

@@ -18,6 +18,23 @@ final class MnistParquet {
     private MnistParquet() {
     }
 
+    /**
+     * Fails fast when the IDX files are missing and a local Parquet directory does not already hold both splits
+     * (for other file systems the check happens when the job converts).
+     */
+    static void checkSources(java.nio.file.Path idxDir, String dir) throws IOException {
+        java.net.URI uri = new Path(dir).toUri();
+        if (uri.getScheme() != null && !uri.getScheme().equals("file")) {
+            return;
+        }
+        for (String split : new String[] {"train", "t10k"}) {
+            if (!java.nio.file.Files.exists(java.nio.file.Path.of(uri.getPath(), split + ".parquet"))) {
+                MnistFiles.images(idxDir, split);
+                MnistFiles.labels(idxDir, split);
+            }
+        }
+    }
+
     /** The Parquet file of {@code split} ("train" or "t10k") under {@code dir}, converted if it is not there yet. */
     static String ensure(java.nio.file.Path idxDir, String dir, String split, Configuration conf) throws IOException {
         Path target = new Path(dir, split + ".parquet");
