@@ -45,6 +45,8 @@ public final class MnistJob {
                 .add("seed", Kind.LONG, "S", "1", "random seed (initial weights, shuffles, dropout)")
                 .add("threads-per-worker", Kind.NON_NEGATIVE_INT, "0", "CPU kernel threads per worker "
                         + "(0: spark.task.cpus)")
+                .add("device", Kind.STRING, "DEV", "auto", "cpu | cuda | auto; this build has no CUDA backend yet, so "
+                        + "auto trains on the CPU and cuda fails with a message naming the GPUs Spark assigned")
                 .add("data", Kind.PATH, "DIR", "data/mnist", "MNIST's four IDX files (./kiln mnist fetches them to "
                         + "data/mnist; on a cluster only the driver reads them)")
                 .add("parquet", Kind.STRING, "DIR", "out/mnist-parquet", "where the Parquet copies go (converted "
@@ -64,6 +66,9 @@ public final class MnistJob {
     static double run(Flags.Values a) throws Exception {
         long start = System.nanoTime();
         Timings t = new Timings();
+        if (!java.util.Set.of("cpu", "cuda", "auto").contains(a.string("device"))) {
+            throw new Flags.UsageException("--device: expected cpu, cuda or auto, got '" + a.string("device") + "'");
+        }
         MnistParquet.checkSources(a.path("data"), a.string("parquet")); // fail before Spark starts, not after
         SparkSession spark = session(a);
         try {
@@ -127,6 +132,7 @@ public final class MnistJob {
                     .setLrScheduler("step").setLrStepSize(1).setLrGamma(a.number("gamma"))
                     .setNumWorkers(a.integer("workers")).setEpochs(epochs).setBatchSize(a.integer("batch-size"))
                     .setThreadsPerWorker(a.integer("threads-per-worker")).setSeed(a.longValue("seed"))
+                    .setDevice(a.string("device"))
                     .fit(train);
         }
     }
