@@ -16,7 +16,8 @@ Format, one record per case (blank line between records)::
     in <dtype> <shape, comma separated, empty for 0-d> : <values ...>
     out <dtype> <shape> : <values ...>
 
-The Java side (OpReferenceTest) knows how to run each <op> with its args.
+The Java side (dev.kiln.ops.opinfo.OpReferenceTest) runs each <op> through the op table entry that claims its
+token (OpInfo.numpy), with its args.
 """
 import math
 import os

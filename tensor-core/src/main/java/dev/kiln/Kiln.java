@@ -37,6 +37,26 @@ public final class Kiln {
         Generator.defaultGenerator().manualSeed(seed);
     }
 
+    /**
+     * Host memory at a glance, like {@code torch.cuda.memory_stats()}'s headline numbers.
+     *
+     * @param allocatedBytes bytes held by live buffers of every allocator (the root allocator's count)
+     * @param peakAllocatedBytes the root allocator's high-water mark
+     * @param cachedBytes bytes of released blocks kept by {@link HostMemoryPool} for reuse; not in any allocator's
+     *                    count (a cached block counts as released), still taken from the system
+     */
+    public record MemoryStats(long allocatedBytes, long peakAllocatedBytes, long cachedBytes) {
+        /** Bytes taken from the system for host tensors: allocated plus cached. */
+        public long reservedBytes() {
+            return allocatedBytes + cachedBytes;
+        }
+    }
+
+    /** The root allocator's bytes next to the host block cache's (process-wide; see {@link MemoryStats}). */
+    public static MemoryStats memoryStats() {
+        return new MemoryStats(ROOT.getAllocatedMemory(), ROOT.getPeakMemoryAllocation(), HostMemoryPool.cachedBytes());
+    }
+
     /** Returns cached host memory blocks to the system, like {@code torch.cuda.empty_cache()}. */
     public static void emptyCache() {
         HostMemoryPool.emptyCache();

@@ -196,4 +196,17 @@ class KilnContextTest extends KilnTest {
             single.shutdownNow();
         }
     }
+
+    @Test
+    void libraryThreadsNeverKeepTheJvmAlive() {
+        try (var s = TensorScope.open()) {
+            Tensor big = Tensor.ones(1 << 20); // large enough to fork onto the shared CPU pool
+            assertEquals(2.0 * (1 << 20), big.add(big).sum().item());
+        }
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("kiln-")) {
+                assertTrue(t.isDaemon(), "library thread " + t.getName() + " is not a daemon");
+            }
+        }
+    }
 }

@@ -5,8 +5,9 @@ import java.util.List;
 
 /**
  * One collated mini-batch: its tensors in sample-field order (for {@code (features, label)} samples,
- * {@link #features()} then {@link #labels()}). The batch owns its tensors, which belong to no
- * {@code TensorScope}; {@link #close()} frees them, so consume batches in try-with-resources:
+ * {@link #features()} then {@link #labels()}), optionally named ({@link ParquetDataset} names its fields
+ * {@code features}, {@code categories} and {@code label}, whichever it has). The batch owns its tensors, which
+ * belong to no {@code TensorScope}; {@link #close()} frees them, so consume batches in try-with-resources:
  *
  * <pre>{@code
  * for (Batch batch : loader) {
@@ -18,10 +19,21 @@ import java.util.List;
  * }</pre>
  *
  * @param tensors the batch's tensors, each with the batch as its first dimension
+ * @param names the fields' names, one per tensor, or empty for unnamed (positional) batches
  */
-public record Batch(List<Tensor> tensors) implements AutoCloseable {
+public record Batch(List<Tensor> tensors, List<String> names) implements AutoCloseable {
     public Batch {
         tensors = List.copyOf(tensors);
+        names = names == null ? List.of() : List.copyOf(names);
+        if (!names.isEmpty() && names.size() != tensors.size()) {
+            throw new IllegalArgumentException("a batch of " + tensors.size() + " tensors needs as many names, got "
+                    + names);
+        }
+    }
+
+    /** An unnamed batch: fields by position. */
+    public Batch(List<Tensor> tensors) {
+        this(tensors, List.of());
     }
 
     public static Batch of(Tensor... tensors) {
@@ -36,13 +48,26 @@ public record Batch(List<Tensor> tensors) implements AutoCloseable {
         return tensors.get(i);
     }
 
-    /** The first field (the inputs). */
-    public Tensor features() {
-        return get(0);
+    /** The field called {@code name} (a named batch only). */
+    public Tensor get(String name) {
+        int i = names.indexOf(name);
+        if (i < 0) {
+            throw new IllegalArgumentException("batch has no field '" + name + "'; it has "
+                    + (names.isEmpty() ? tensors.size() + " unnamed tensors" : names));
+        }
+        return tensors.get(i);
     }
 
-    /** The second field (the targets); an error for batches of single-tensor samples. */
+    /** The inputs: the field {@code features} of a named batch, else the first field. */
+    public Tensor features() {
+        return names.isEmpty() ? get(0) : get("features");
+    }
+
+    /** The targets: the field {@code label} of a named batch, else the second field. */
     public Tensor labels() {
+        if (!names.isEmpty()) {
+            return get("label");
+        }
         if (tensors.size() < 2) {
             throw new IllegalStateException("batch has " + tensors.size() + " tensor(s) and no labels; samples were "
                     + "single tensors, not (features, label) pairs");

@@ -1,6 +1,7 @@
 package dev.kiln.data;
 
 import dev.kiln.data.transforms.Transform;
+import dev.kiln.tensor.DType;
 import dev.kiln.tensor.TensorScope;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -9,11 +10,6 @@ import java.util.List;
 import java.util.function.Function;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
-import org.apache.parquet.hadoop.ParquetFileReader;
-import org.apache.parquet.hadoop.metadata.BlockMetaData;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
-import org.apache.parquet.schema.MessageType;
 
 /**
  * Parquet files as a stream of {@link Batch}es of tensors, like a PyTorch {@code IterableDataset} over
@@ -31,6 +27,14 @@ import org.apache.parquet.schema.MessageType;
  *         .shuffle(true).seed(42).shard(rank, worldSize).numThreads(2).build()) {
  *     for (Batch b : ds) { try (b) { ... b.features() [128, 784] float32, b.labels() [128] int64 ... } }
  * }
+ *
+ * // a table of ids, timestamps and strings: numbers, categories (ids fitted once, the same on every rank), a label
+ * Vocabulary vocab = Vocabulary.fit("hdfs:///events/", "city", "device");   // once; vocab.save(path) / toJson()
+ * try (ParquetDataset ds = ParquetDataset.builder("hdfs:///events/")
+ *         .featureColumns("user_age", "price", "ts").categorical("city", "device").vocabulary(vocab)
+ *         .label("clicked").batchSize(256).build()) {
+ *     for (Batch b : ds) { try (b) { ... b.features() [256, 3] float32, b.get("categories") [256, 2] int64 ... } }
+ * }
  * }</pre>
  *
  * <p><b>With a DataLoader.</b> A {@code ParquetDataset} is an {@link IterableDataset} of ready batches; wrap it as
@@ -39,25 +43,56 @@ import org.apache.parquet.schema.MessageType;
  * (row groups dealt round-robin, the DistributedSampler rule applied to row groups); call {@link #setEpoch} each
  * epoch for a new shuffle, like {@code DistributedSampler.set_epoch}.
  *
- * <p><b>Zero copy.</b> Each row group is decoded once, straight from its Parquet pages into Arrow buffers
- * ({@link RowGroupDecoder}); a {@code list<float>} column (Spark {@code array<float>}) becomes one
- * {@code [rows, n]} float32 buffer and a batch is a view of it ({@code tensor.dataAddress()} is inside the Arrow
- * buffer). Copies happen only where the layout forces them, each documented on its option: several scalar feature
- * columns assembled into one matrix, the one batch per row-group boundary that straddles two row groups, the
- * shuffle buffer, and transforms that compute new values.
+ * <p><b>Columns and types.</b> A batch has up to three fields, named {@code features}, {@code categories} and
+ * {@code label} ({@link Batch#get(String)}; {@link Batch#features()} and {@link Batch#labels()} find theirs):
+ * <ul>
+ *   <li>{@link Builder#features(String)}: one {@code list<T>} column (Spark {@code array<T>}) of any numeric T,
+ *       every row of the same length n: {@code [batch, n]}; or {@link Builder#featureColumns(String...)}: k numeric
+ *       scalar columns, each decoded straight into its column of one {@code [batch, k]} matrix; or
+ *       {@link Builder#bytesFeatures}: a binary column decoded by a user function. Float32 by default;
+ *       {@link Builder#featureDtype} chooses float64, or int64 for exact integers.</li>
+ *   <li>{@link Builder#categorical(String...)}: string, binary or integer columns as {@code [batch, c]} int64
+ *       category ids from a {@link Vocabulary} fitted once and passed to every rank (0 = null or unknown).</li>
+ *   <li>{@link Builder#label(String)}: an integer (any width, signed or unsigned, boolean) as int64; a string as
+ *       its int64 vocabulary id (unknown labels are an error); a float, double or decimal as float32.</li>
+ * </ul>
  *
- * <p><b>Reader choice, by measurement</b> ({@code dev.kiln.bench.ParquetBench}: 200k rows × 784 float32 + int32
- * label, snappy, Spark's layout, 87 MB; 2 shared vCPUs; medians of 5 epochs). parquet-hadoop 1.16.0 reading
- * column chunks, with our own page decoders for {@code list<float>} ({@link UniformPages}: pages of rows of equal
- * length decoded in parallel, snappy via snappy-java's JNI, dictionary ids looked up in one pass; else
- * {@link FloatListPages}), delivers ~470k rows/s on 1 thread and ~710k on 2 (0.28 s/epoch, ~2.2 GB/s of tensor
- * data; 195k–226k before that rework); Arrow's Dataset JNI scanner (arrow-dataset 18.3.0, its native
- * library loaded from the jar, offline) 51k rows/s to Arrow batches, and Spark 4.1's own vectorized full scan
- * 47k rows/s. So parquet-hadoop is used: about 4× faster here, and also the only one of the two that reads
- * {@code hdfs://} and {@code s3a://} through Hadoop's Java FileSystem clients (the JNI scanner needs libhdfs and a
- * Hadoop install for HDFS), has no 76 MB native library to load, and lets us check ragged rows, nulls and NaNs
- * while storing values. (parquet-mr's record-assembly {@code ColumnReader} used at first reached 75k rows/s; it
- * is still used for the cheap scalar and label columns.)
+ * <table>
+ *   <caption>How Parquet values become numbers (see {@code ColumnType})</caption>
+ *   <tr><th>Parquet type (physical / logical)</th><th>float32 / float64 feature</th><th>int64</th></tr>
+ *   <tr><td>INT32, INT64, INT_8..INT_64, UINT_8..UINT_64</td><td>the value (float32: exact up to 2^24)</td>
+ *       <td>the value (UINT_64 at or above 2^63: error)</td></tr>
+ *   <tr><td>BOOLEAN</td><td>0 or 1</td><td>0 or 1</td></tr>
+ *   <tr><td>FLOAT, DOUBLE, FLOAT16</td><td>the value (rounded to nearest)</td><td>not allowed</td></tr>
+ *   <tr><td>DECIMAL(p, s) as INT32, INT64, FIXED_LEN_BYTE_ARRAY or BINARY</td><td>unscaled / 10^s, computed in
+ *       float64</td><td>scale 0 only: the unscaled value</td></tr>
+ *   <tr><td>DATE</td><td>days since 1970-01-01</td><td>days</td></tr>
+ *   <tr><td>TIMESTAMP (MILLIS, MICROS, NANOS; adjusted to UTC or not), INT96</td><td>seconds since
+ *       1970-01-01 (float32 resolves about 2 minutes in 2024: use int64 or float64 to keep more)</td>
+ *       <td>microseconds (nanoseconds floored)</td></tr>
+ *   <tr><td>TIME (MILLIS, MICROS, NANOS)</td><td>seconds since midnight</td><td>microseconds</td></tr>
+ *   <tr><td>STRING, ENUM, JSON, BINARY, FIXED_LEN_BYTE_ARRAY</td><td colspan="2">categorical only</td></tr>
+ * </table>
+ *
+ * <p>Every Parquet encoding (PLAIN, dictionary, RLE, DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY,
+ * DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT), data pages V1 and V2, and the codecs UNCOMPRESSED, SNAPPY, GZIP, ZSTD,
+ * LZ4_RAW and LZ4 are read. BROTLI and LZO are not: such a file fails at {@code build()} with "codec not
+ * available" (never skipped by {@code skipBadFiles}, which is for corrupt data).
+ *
+ * <p><b>Zero copy.</b> Each row group is decoded once, straight from its Parquet pages into Arrow buffers
+ * ({@link RowGroupDecoder}): a list column becomes one {@code [rows, n]} buffer, scalar columns are written into
+ * their columns of one {@code [rows, k]} buffer, and a batch is a view of it ({@code tensor.dataAddress()} is
+ * inside the Arrow buffer). Copies happen only where the layout forces them, each documented on its option: the one
+ * batch per row-group boundary that straddles two row groups, the shuffle buffer, and transforms that compute new
+ * values.
+ *
+ * <p><b>Reader.</b> Column chunks are read through Hadoop's FileSystem (one positioned read per chunk; each
+ * file's footer once per epoch) and decoded by Kiln's own page decoders: pages of one chunk are decoded in
+ * parallel wherever their row offsets are known from the headers (flat columns, uniform lists), decompressed on
+ * the decoding threads, and every length, offset, count and bit width a file holds is checked before it sizes an
+ * allocation or a write ({@link Dest} is the only writer of native memory), so a corrupt file is an error naming
+ * the file, row group and column, never memory corruption. Why this reader and how fast: BENCHMARKS.md
+ * ("Parquet").
  *
  * <p><b>Order, shuffling, sharding.</b> The unit of parallelism is the row group. All files' row groups are
  * listed in path order; rank {@code r} of {@code worldSize} takes every {@code worldSize}-th one starting at
@@ -68,27 +103,27 @@ import org.apache.parquet.schema.MessageType;
  *
  * <p><b>Checks.</b> Every file's footer is read at {@code build()}: missing columns (the error lists the file's
  * columns), wrong types (expected vs found), corrupt/truncated files (named; skipped with a warning under
- * {@code skipBadFiles}), an empty dataset or an empty shard all fail there, before the first batch. While
- * decoding: ragged list rows (file, row group, row), nulls (or {@code dropNulls}), and optionally NaN/Inf
- * ({@code checkFinite}).
+ * {@code skipBadFiles}), unavailable codecs (never skipped), an empty dataset or an empty shard all fail there,
+ * before the first batch. While decoding: ragged list rows (file, row group, row), nulls (or {@code dropNulls}),
+ * unknown labels, optionally NaN/Inf ({@code checkFinite}), and any page that disagrees with its footer or with
+ * the format (an {@code IOException} naming file, row group and column; skipped under {@code skipBadFiles}).
  */
 public final class ParquetDataset implements IterableDataset<Batch>, AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(ParquetDataset.class.getName());
 
     /** One row group of one file: the unit that is read, sharded and shuffled. */
-    record Unit(Path file, int rowGroup, long rows) {
+    record Unit(org.apache.hadoop.fs.Path file, int rowGroup, long rows) {
     }
 
     final Builder options;
     final List<Unit> units;
-    final List<ParquetColumn> columns;
+    final ParquetLayout layout;
     private int epoch;
     private ParquetEpoch current;
 
-    private ParquetDataset(Builder b, List<Unit> units, List<ParquetColumn> columns) {
+    private ParquetDataset(Builder b, List<Unit> units, ParquetLayout layout) {
         this.options = b;
         this.units = units;
-        this.columns = columns;
+        this.layout = layout;
     }
 
     public static Builder builder(String location) {
@@ -135,6 +170,9 @@ public final class ParquetDataset implements IterableDataset<Batch>, AutoCloseab
         String[] featureColumns;
         String label;
         String bytesColumn;
+        DType featureDtype = DType.FLOAT32;
+        String[] categorical;
+        Vocabulary vocabulary;
         Function<byte[], float[]> bytesDecoder;
         long[] sampleShape;
         int batchSize = 64;
@@ -156,15 +194,31 @@ public final class ParquetDataset implements IterableDataset<Batch>, AutoCloseab
             this.location = location;
         }
 
-        /** A {@code list<float>} / {@code array<float>} column: zero-copy {@code [batch, n]} float32 features. */
+        /**
+         * A {@code list<T>} / {@code array<T>} column of a numeric T, every row of the same length n: zero-copy
+         * {@code [batch, n]} features (float32 unless {@link #featureDtype} says otherwise).
+         */
         public Builder features(String column) {
             this.features = column;
             return this;
         }
 
-        /** Scalar float/double columns assembled into {@code [batch, k]} float32 features (a COPY per row group). */
+        /**
+         * Numeric scalar columns (any integer, float, decimal, date, timestamp or boolean column; conversions in the
+         * class comment), each decoded into its column of one {@code [batch, k]} feature matrix.
+         */
         public Builder featureColumns(String... columns) {
             this.featureColumns = columns.clone();
+            return this;
+        }
+
+        /**
+         * The features' dtype: {@code FLOAT32} (default), {@code FLOAT64}, or {@code INT64} for exact integers,
+         * dates and timestamps (then float and non-integral decimal columns are refused at build()).
+         */
+        public Builder featureDtype(DType dtype) {
+            Lane.of(dtype); // fails now for an unsupported dtype
+            this.featureDtype = dtype;
             return this;
         }
 
@@ -179,7 +233,26 @@ public final class ParquetDataset implements IterableDataset<Batch>, AutoCloseab
             return this;
         }
 
-        /** An int32/int64 label column, delivered as int64 {@code [batch]} (widened while decoding). */
+        /**
+         * String, binary or integer columns delivered as the batch field {@code categories}: {@code [batch, c]} int64
+         * ids from the {@link #vocabulary} (one id space per column; null and unknown values are 0), for
+         * {@code nn.Embedding(vocabulary.size(column), dim)}.
+         */
+        public Builder categorical(String... columns) {
+            this.categorical = columns.clone();
+            return this;
+        }
+
+        /** The vocabulary of the categorical columns (and of a string label): fitted once, the same on every rank. */
+        public Builder vocabulary(Vocabulary vocabulary) {
+            this.vocabulary = vocabulary;
+            return this;
+        }
+
+        /**
+         * The label column: integers of any width (signed, unsigned, boolean) as int64 {@code [batch]}, strings as
+         * their int64 vocabulary ids (an unknown or null label is an error), floats and decimals as float32.
+         */
         public Builder label(String column) {
             this.label = column;
             return this;
@@ -266,103 +339,27 @@ public final class ParquetDataset implements IterableDataset<Batch>, AutoCloseab
             return this;
         }
 
-        /** Lists the files, checks every footer's schema, shards; fails here rather than mid-epoch. */
+        /** Lists the files, checks every footer's schema and codecs, shards; fails here rather than mid-epoch. */
         public ParquetDataset build() throws IOException {
-            validate();
+            ParquetPlan.validate(this);
             conf = conf == null ? ParquetFiles.localConfiguration() : conf;
             allocator = allocator == null ? TensorScope.currentAllocator() : allocator;
-            List<ParquetColumn> cols = columns();
-            List<Unit> all = new ArrayList<>();
-            for (Path file : ParquetFiles.expand(location, conf)) {
-                all.addAll(footerUnits(file, cols));
-            }
-            long total = all.stream().mapToLong(Unit::rows).sum();
+            ParquetPlan plan = ParquetPlan.of(this);
+            long total = plan.units().stream().mapToLong(Unit::rows).sum();
             if (total == 0) {
-                throw new IllegalArgumentException("Parquet dataset '" + location + "' has no rows (" + all.size()
-                        + " row groups)");
+                throw new IllegalArgumentException("Parquet dataset '" + location + "' has no rows ("
+                        + plan.units().size() + " row groups)");
             }
             List<Unit> mine = new ArrayList<>();
-            for (int i = rank; i < all.size(); i += worldSize) {
-                mine.add(all.get(i));
+            for (int i = rank; i < plan.units().size(); i += worldSize) {
+                mine.add(plan.units().get(i));
             }
             if (mine.stream().mapToLong(Unit::rows).sum() == 0) {
                 throw new IllegalArgumentException("shard rank " + rank + " of worldSize " + worldSize + " has no rows:"
-                        + " '" + location + "' has only " + all.size() + " row groups; use fewer workers or write "
-                        + "smaller row groups");
+                        + " '" + location + "' has only " + plan.units().size() + " row groups; use fewer workers or "
+                        + "write smaller row groups");
             }
-            return new ParquetDataset(this, mine, cols);
-        }
-
-        private List<ParquetColumn> columns() {
-            List<ParquetColumn> cols = new ArrayList<>();
-            if (features != null) {
-                cols.add(new ParquetColumn(features, ParquetColumn.Kind.FLOAT_LIST));
-            } else if (featureColumns != null) {
-                for (String c : featureColumns) {
-                    cols.add(new ParquetColumn(c, ParquetColumn.Kind.FLOAT_SCALAR));
-                }
-            } else {
-                cols.add(new ParquetColumn(bytesColumn, ParquetColumn.Kind.BYTES));
-            }
-            if (label != null) {
-                cols.add(new ParquetColumn(label, ParquetColumn.Kind.INT_LABEL));
-            }
-            return cols;
-        }
-
-        /** The file's non-empty row groups, after checking its schema; a bad file is named (or skipped). */
-        private List<Unit> footerUnits(Path file, List<ParquetColumn> cols) throws IOException {
-            List<Unit> out = new ArrayList<>();
-            try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(file, conf))) {
-                MessageType schema = r.getFileMetaData().getSchema();
-                for (ParquetColumn c : cols) {
-                    c.check(schema, file.toString());
-                }
-                List<BlockMetaData> blocks = r.getRowGroups();
-                for (int g = 0; g < blocks.size(); g++) {
-                    if (blocks.get(g).getRowCount() > 0) {
-                        out.add(new Unit(file, g, blocks.get(g).getRowCount()));
-                    }
-                }
-                return out;
-            } catch (IOException | RuntimeException e) {
-                if (e instanceof IllegalArgumentException && e.getMessage() != null
-                        && e.getMessage().startsWith("column '")) {
-                    throw e; // a schema mismatch is the user's to fix, never skipped silently
-                }
-                String msg = "cannot read Parquet file " + file + ": " + e.getMessage();
-                if (skipBadFiles) {
-                    LOG.log(System.Logger.Level.WARNING, msg + " (skipped: skipBadFiles is on)");
-                    return List.of();
-                }
-                throw new IOException(msg + " (set skipBadFiles(true) to skip bad files)", e);
-            }
-        }
-
-        private void validate() {
-            int kinds = (features != null ? 1 : 0) + (featureColumns != null ? 1 : 0) + (bytesColumn != null ? 1 : 0);
-            if (kinds != 1) {
-                throw new IllegalArgumentException("choose exactly one of features(list column), featureColumns("
-                        + "scalars...) or bytesFeatures(column, decoder, shape); got " + kinds);
-            }
-            if (featureColumns != null && featureColumns.length == 0) {
-                throw new IllegalArgumentException("featureColumns needs at least one column name");
-            }
-            if (batchSize <= 0) {
-                throw new IllegalArgumentException("batch_size should be a positive integer value, but got batch_size="
-                        + batchSize);
-            }
-            if (numThreads <= 0) {
-                throw new IllegalArgumentException("numThreads must be positive, got " + numThreads);
-            }
-            if (worldSize <= 0 || rank < 0 || rank >= worldSize) {
-                throw new IllegalArgumentException("Invalid rank " + rank + ", rank should be in the interval [0, "
-                        + (worldSize - 1) + "] (worldSize " + worldSize + ")");
-            }
-            if (shuffleBuffer < 0 || (shuffleBuffer > 0 && !shuffle)) {
-                throw new IllegalArgumentException("shuffleBuffer(" + shuffleBuffer + ") needs shuffle(true) and a "
-                        + "non-negative size");
-            }
+            return new ParquetDataset(this, mine, plan.layout());
         }
     }
 }

@@ -7,8 +7,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
@@ -35,6 +37,8 @@ final class ParquetEpoch implements Iterator<Batch>, AutoCloseable {
     private final ExecutorService pagePool;
     private final RowGroupReader reader;
     private final Random rowShuffle;
+    /** The batch fields' names: features, categories, label (those the dataset has). */
+    private final List<String> names;
     /** The current row group's (or shuffle window's) full-length tensors, and how many rows were handed out. */
     private List<Tensor> group = List.of();
     private long pos;
@@ -54,8 +58,13 @@ final class ParquetEpoch implements Iterator<Batch>, AutoCloseable {
         this.todo = new ArrayDeque<>(order);
         this.rowShuffle = new Random(o.seed * 1_000_003L + epoch + 7);
         this.pagePool = Executors.newFixedThreadPool(o.numThreads, daemon("kiln-parquet-pages"));
-        this.reader = new RowGroupReader(o.conf, ds.columns, new RowGroupDecoder(o.allocator, o.dropNulls,
-                o.checkFinite, pagePool), o.bytesDecoder);
+        Map<org.apache.hadoop.fs.Path, Integer> uses = new HashMap<>();
+        for (ParquetDataset.Unit u : order) {
+            uses.merge(u.file(), 1, Integer::sum);
+        }
+        this.reader = new RowGroupReader(o.conf, ds.layout, o.vocabulary, new RowGroupDecoder(o.allocator,
+                o.dropNulls, o.checkFinite, pagePool), o.bytesDecoder, new Footers(o.conf, uses));
+        this.names = ds.layout.fieldNames();
         this.pool = Executors.newFixedThreadPool(o.numThreads, daemon("kiln-parquet-reader"));
         fill();
     }
@@ -143,11 +152,13 @@ final class ParquetEpoch implements Iterator<Batch>, AutoCloseable {
                 }
                 t = Tensor.cat(pieces, 0);
             }
-            Transform tf = f == 0 ? o.featureTransform : o.labelTransform;
+            String name = names.get(f);
+            Transform tf = name.equals("features") ? o.featureTransform : name.equals("label") ? o.labelTransform
+                    : null;
             out.add(tf == null ? t : tf.apply(t));
         }
         out.forEach(TensorScope::detach);
-        return new Batch(out);
+        return new Batch(out, names);
     }
 
     /** Frees the exhausted group and takes the next decoded one (or a shuffle window of several). */

@@ -24,9 +24,17 @@ final class ParquetFiles {
      * file system for scheme-less paths. hdfs:// and s3a:// settings can be added by the caller.
      */
     static Configuration localConfiguration() {
-        Configuration conf = new Configuration();
-        conf.set("fs.defaultFS", "file:///");
-        return conf;
+        return new Configuration(Base.CONF); // a copy: parsing Hadoop's default XML resources costs tens of ms
+    }
+
+    /** The parsed defaults, once per process. */
+    private static final class Base {
+        static final Configuration CONF = new Configuration();
+
+        static {
+            CONF.set("fs.defaultFS", "file:///");
+            CONF.get("fs.file.impl"); // loads the default resources now, so copies share the parsed properties
+        }
     }
 
     /** The files {@code location} names, sorted by path so every worker sees the same order. */

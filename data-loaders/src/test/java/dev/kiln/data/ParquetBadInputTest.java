@@ -69,18 +69,23 @@ class ParquetBadInputTest extends KilnTest {
 
     @Test
     void wrongColumnTypeNamesExpectedAndFound() throws IOException {
-        String schema = "message m { optional group features (LIST) { repeated group list { required double element; }"
-                + " } required int32 label; }";
+        String schema = "message m { optional group features (LIST) { repeated group list { required binary element"
+                + " (STRING); } } required int32 label; }";
         Path f = ParquetTestFiles.write(dir.resolve("d.parquet"), schema, 2, 2, (i, g) -> {
-            g.addGroup("features").addGroup("list").append("element", 1.0);
+            g.addGroup("features").addGroup("list").append("element", "a");
             g.append("label", i);
         });
         var e = assertThrows(IllegalArgumentException.class, () -> reader(f).build());
-        assertMentions(e, "column 'features'", "d.parquet", "list<double>", "expected list<float>");
+        assertMentions(e, "column 'features'", "d.parquet", "list<string>", "expected list<T> of a numeric T",
+                "categorical");
         Path good = ParquetTestFiles.features(dir.resolve("g.parquet"), 0, 4, 2, 4);
         var e2 = assertThrows(IllegalArgumentException.class,
                 () -> ParquetDataset.builder(good.toString()).features("features").label("features").build());
-        assertMentions(e2, "column 'features'", "has type list<float>", "expected int32 or int64");
+        assertMentions(e2, "column 'features'", "has type list<float>", "expected an integer, string or float label");
+        var e3 = assertThrows(IllegalArgumentException.class, () -> ParquetDataset.builder(good.toString())
+                .features("features").featureDtype(dev.kiln.tensor.DType.INT64).build());
+        assertMentions(e3, "column 'features'", "list<float>", "expected list<T> of an integer T",
+                "float cannot be read exactly as int64");
     }
 
     @Test

@@ -107,8 +107,9 @@ class ParquetDatasetTest extends KilnTest {
         Path f = ParquetTestFiles.features(dir.resolve("a.parquet"), 0, 8, 4, 8);
         ParquetDataset.Builder o = ParquetDataset.builder(f.toString()).features("features").label("label");
         try (ParquetDataset ds = o.build()) {
-            RowGroupReader reader = new RowGroupReader(o.conf, ds.columns, new RowGroupDecoder(allocator, false, false, null),
-                    null);
+            RowGroupReader reader = new RowGroupReader(o.conf, ds.layout, null,
+                    new RowGroupDecoder(allocator, false, false, null), null,
+                    new Footers(o.conf, java.util.Map.of()));
             try (VectorSchemaRoot root = reader.read(ds.units.get(0), false)) {
                 List<Tensor> ts = reader.tensors(root, o);
                 FixedSizeListVector v = (FixedSizeListVector) root.getVector("features");

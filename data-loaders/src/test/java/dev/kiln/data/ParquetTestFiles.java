@@ -35,6 +35,12 @@ final class ParquetTestFiles {
     /** Also chooses dictionary encoding (else PLAIN) and data page V2 (else V1), the layouts readers must handle. */
     static Path write(Path file, String schema, int rows, int rowGroupRows, boolean dictionary, boolean pageV2,
                       BiConsumer<Integer, Group> fill) throws IOException {
+        return write(file, schema, rows, rowGroupRows, dictionary, pageV2, false, fill);
+    }
+
+    /** Also BYTE_STREAM_SPLIT for float/double (and, parquet-mr 1.14+, int32/int64/fixed) columns without a dictionary. */
+    static Path write(Path file, String schema, int rows, int rowGroupRows, boolean dictionary, boolean pageV2,
+                      boolean byteStreamSplit, BiConsumer<Integer, Group> fill) throws IOException {
         MessageType type = MessageTypeParser.parseMessageType(schema);
         Configuration conf = ParquetFiles.localConfiguration();
         SimpleGroupFactory f = new SimpleGroupFactory(type);
@@ -42,6 +48,7 @@ final class ParquetTestFiles {
                         HadoopOutputFile.fromPath(new org.apache.hadoop.fs.Path(file.toUri()), conf))
                 .withConf(conf).withType(type).withRowGroupRowCountLimit(rowGroupRows)
                 .withDictionaryEncoding(dictionary).withPageRowCountLimit(7)
+                .withByteStreamSplitEncoding(byteStreamSplit)
                 .withWriterVersion(pageV2 ? org.apache.parquet.column.ParquetProperties.WriterVersion.PARQUET_2_0
                         : org.apache.parquet.column.ParquetProperties.WriterVersion.PARQUET_1_0)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE).build()) {

@@ -11,24 +11,28 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One rank's two ring channels, driven full-duplex from one thread: bytes go to the right neighbour while
- * bytes arrive from the left one, each side advancing whenever its socket is ready, so a ring step moving a
- * chunk far larger than the socket buffers cannot deadlock (every rank sends and receives at once) and both
- * directions of every link stay busy. Both channels are non-blocking and share one selector; the thread only
- * sleeps in {@code select} when neither side can move.
+ * One rank's two ring channels, full-duplex: bytes go to the right neighbour on the group's sender thread while
+ * the calling thread receives from the left one, so a ring step moving far more than the socket buffers hold
+ * cannot deadlock (every rank sends and receives at once) and both directions of every link stay busy. Two
+ * threads rather than one selector loop because the kernel's socket copies are the work: on a loaded machine a
+ * single thread would serialise them. Small sends (headers, control messages) are written inline when the
+ * socket takes them at once, without waking the sender.
  *
- * <p>A wait fails after {@code opTimeout} without a single byte moving, naming the peer waited for.
+ * <p>Both channels are non-blocking, each with its own selector. A side fails after {@code opTimeout} without
+ * a single byte moving, naming the peer it waited for; the sender waiting on the receive side (a gated forward)
+ * leaves that timeout to the receiver. A failure on either side stops the other before {@link #transfer}
+ * returns, so no thread touches tensor memory after a collective ends.
  */
 final class Duplex {
-    /** Bytes to send, in order. */
+    /** Bytes to send, in order. Called only from the sending thread. */
     interface Outgoing {
-        /** A buffer with bytes left to send now, or null if nothing is ready (or everything was sent). */
+        /** A buffer with bytes left to send now, or null if nothing is ready yet (or everything was sent). */
         ByteBuffer current();
 
         boolean done();
     }
 
-    /** Where received bytes go. */
+    /** Where received bytes go. Called only from the receiving thread. */
     interface Incoming {
         /** A buffer with room for the next bytes, or null when every expected byte has arrived. */
         ByteBuffer target();
@@ -74,10 +78,11 @@ final class Duplex {
     private final String leftPeer;
     private final SocketChannel right;
     private final SocketChannel left;
-    private final Selector selector;
-    private final SelectionKey rightKey;
+    private final Selector readSelector;
+    private final Selector writeSelector;
     private final SelectionKey leftKey;
     private final Duration timeout;
+    private final Sender sender;
     private volatile boolean closed;
 
     Duplex(int rank, String rightPeer, String leftPeer, SocketChannel right, SocketChannel left, Duration timeout)
@@ -90,11 +95,13 @@ final class Duplex {
         this.timeout = timeout;
         for (SocketChannel c : new SocketChannel[] {right, left}) {
             c.configureBlocking(false);
-            c.socket().setTcpNoDelay(true); // control frames and ring steps are latency-bound when small
+            c.socket().setTcpNoDelay(true); // headers and small steps are latency-bound
         }
-        this.selector = Selector.open();
-        this.rightKey = right.register(selector, 0);
-        this.leftKey = left.register(selector, 0);
+        this.readSelector = Selector.open();
+        this.writeSelector = Selector.open();
+        this.leftKey = left.register(readSelector, SelectionKey.OP_READ);
+        right.register(writeSelector, SelectionKey.OP_WRITE);
+        this.sender = new Sender(this, "kiln-ring-send-r" + rank);
     }
 
     String rightPeer() {
@@ -105,103 +112,154 @@ final class Duplex {
         return leftPeer;
     }
 
+    int rank() {
+        return rank;
+    }
+
+    Duration timeout() {
+        return timeout;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
     /**
-     * Moves bytes both ways until {@code out} and {@code in} are both done. {@code what} describes the step
-     * for errors ("allReduce #3 reduce-scatter step 1/2").
+     * Moves bytes both ways until {@code out} and {@code in} are both done. {@code what} names the collective
+     * for errors ("allReduce #3").
      */
     void transfer(Outgoing out, Incoming in, String what) {
-        long idleSince = System.nanoTime();
-        long sent = 0;
+        checkOpen(what);
+        writeInline(out, what);
+        Sender.Job job = out.done() ? null : sender.start(out, what);
         try {
-            while (!(out.done() && in.done())) {
-                checkOpen(what);
-                boolean moved = false;
-                ByteBuffer s = out.current();
-                if (s != null) {
-                    int n = write(s, what);
-                    sent += n;
-                    moved = n > 0;
-                }
-                ByteBuffer t = in.target();
-                if (t != null) {
-                    int n = read(t, what);
-                    if (n < 0) {
-                        throw new DistributedException(leftPeer + " closed the connection while rank " + rank
-                                + " was receiving " + what + " (" + in.receivedBytes() + " bytes received); it has "
-                                + "probably failed or closed its process group, see its log");
-                    }
-                    if (n > 0) {
-                        in.received();
-                        moved = true;
-                    }
-                }
-                if (moved) {
-                    idleSince = System.nanoTime();
-                    continue;
-                }
-                await(s, t, idleSince, what, sent, in.receivedBytes());
+            receive(in, what, job);
+            if (job != null) {
+                job.await(); // rethrows the sender's failure
             }
-        } catch (ClosedChannelException | ClosedSelectorException e) {
-            throw new DistributedException("rank " + rank + "'s process group was closed during " + what, e);
-        } catch (IOException e) {
-            throw new DistributedException("rank " + rank + " failed waiting during " + what + ": " + e, e);
+        } catch (RuntimeException e) {
+            if (job != null) {
+                job.cancel(); // and wait until it stopped touching the tensors
+            }
+            throw e;
         }
     }
 
-    private int write(ByteBuffer s, String what) throws IOException {
+    /** Writes what the socket takes right away on this thread (control messages never need the sender). */
+    private void writeInline(Outgoing out, String what) {
+        ByteBuffer s;
+        while ((s = out.current()) != null) {
+            if (write(s, what) == 0) {
+                return;
+            }
+        }
+    }
+
+    private void receive(Incoming in, String what, Sender.Job job) {
+        long idleSince = System.nanoTime();
+        try {
+            ByteBuffer t;
+            while ((t = in.target()) != null) {
+                checkOpen(what);
+                if (job != null) {
+                    job.rethrowIfFailed();
+                }
+                int n = read(t, what);
+                if (n < 0) {
+                    throw new DistributedException(leftPeer + " closed the connection while rank " + rank
+                            + " was receiving " + what + " (" + in.receivedBytes() + " bytes received in this step); "
+                            + "it has probably failed or closed its process group, see its log");
+                }
+                if (n > 0) {
+                    in.received();
+                    if (job != null) {
+                        job.pumpFromReceiver(); // forward what just became final, or wake the sender
+                    }
+                    idleSince = System.nanoTime();
+                    continue;
+                }
+                long left = timeout.toNanos() - (System.nanoTime() - idleSince);
+                if (left <= 0) {
+                    throw new DistributedException("rank " + rank + " timed out after " + timeout + " waiting for "
+                            + leftPeer + " to send " + what + " (no byte arrived; " + in.receivedBytes()
+                            + " bytes received in this step). The peer may be dead, stuck, or not calling the same "
+                            + "collective.");
+                }
+                leftKey.interestOps(SelectionKey.OP_READ);
+                readSelector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                readSelector.selectedKeys().clear();
+                checkInterrupt(what);
+            }
+        } catch (ClosedSelectorException e) {
+            throw closedDuring(what, e);
+        } catch (IOException e) {
+            throw new DistributedException("rank " + rank + " failed waiting to receive " + what + ": " + e, e);
+        }
+    }
+
+    /** Sender side: writes what the socket accepts; returns bytes written (0 when its buffer is full). */
+    int write(ByteBuffer s, String what) {
         try {
             return right.write(s);
         } catch (ClosedChannelException e) {
-            throw e;
+            throw closedDuring(what, e);
         } catch (IOException e) {
             throw new DistributedException("rank " + rank + " lost its connection to " + rightPeer + " while sending "
                     + what + ": " + e.getMessage() + "; the peer has probably failed, see its log", e);
         }
     }
 
-    private int read(ByteBuffer t, String what) throws IOException {
+    /** Sender side: waits up to {@code nanos} for the right channel to accept bytes. */
+    void awaitWritable(long nanos, String what) {
+        try {
+            writeSelector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos)));
+            writeSelector.selectedKeys().clear();
+        } catch (ClosedSelectorException e) {
+            throw closedDuring(what, e);
+        } catch (IOException e) {
+            throw new DistributedException("rank " + rank + " failed waiting to send " + what + ": " + e, e);
+        }
+    }
+
+    void wakeWriter() {
+        writeSelector.wakeup();
+    }
+
+    void wakeReader() {
+        readSelector.wakeup();
+    }
+
+    private int read(ByteBuffer t, String what) {
         try {
             return left.read(t);
         } catch (ClosedChannelException e) {
-            throw e;
+            throw closedDuring(what, e);
         } catch (IOException e) {
             throw new DistributedException("rank " + rank + " lost its connection to " + leftPeer + " while receiving "
                     + what + ": " + e.getMessage() + "; the peer has probably failed, see its log", e);
         }
     }
 
-    private void await(ByteBuffer s, ByteBuffer t, long idleSince, String what, long sent, long received)
-            throws IOException {
-        if (s == null && t == null) {
-            throw new IllegalStateException("transfer of " + what + " is stuck: nothing to send and nothing to receive");
+    void checkOpen(String what) {
+        if (closed) {
+            throw closedDuring(what, null);
         }
-        long waited = System.nanoTime() - idleSince;
-        long left = timeout.toNanos() - waited;
-        if (left <= 0) {
-            String waitingFor = t != null ? leftPeer + " to send" : rightPeer + " to read what rank " + rank + " sent";
-            throw new DistributedException("rank " + rank + " timed out after " + timeout + " waiting for "
-                    + waitingFor + " during " + what + " (no byte moved; " + sent + " bytes sent, " + received
-                    + " received in this step). The peer may be dead, stuck, or not calling the same collective.");
-        }
-        rightKey.interestOps(s != null ? SelectionKey.OP_WRITE : 0);
-        leftKey.interestOps(t != null ? SelectionKey.OP_READ : 0);
-        selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-        selector.selectedKeys().clear();
+    }
+
+    void checkInterrupt(String what) {
         if (Thread.interrupted()) {
             Thread.currentThread().interrupt();
             throw new DistributedException("rank " + rank + " was interrupted during " + what);
         }
     }
 
-    private void checkOpen(String what) {
-        if (closed) {
-            throw new DistributedException("rank " + rank + "'s process group was closed during " + what);
-        }
+    private DistributedException closedDuring(String what, Exception cause) {
+        return new DistributedException("rank " + rank + "'s process group was closed during " + what, cause);
     }
 
     /**
-     * Shuts the sockets down at once, so peers see the end of the stream immediately, and wakes a transfer in
-     * progress; safe from any thread, idempotent. {@link #closeSelector()} finishes the job on the I/O thread.
+     * Shuts the sockets down at once, so peers see the end of the stream immediately, and wakes both sides of a
+     * transfer in progress; safe from any thread, idempotent. {@link #release()} finishes the job.
      */
     void close() {
         closed = true;
@@ -213,11 +271,16 @@ final class Duplex {
             }
             RingConnector.closeQuietly(c);
         }
-        selector.wakeup();
+        readSelector.wakeup();
+        writeSelector.wakeup();
+        sender.stop();
     }
 
-    /** Releases the selector (and with it the channels' file descriptors); call when no transfer runs. */
-    void closeSelector() {
-        RingConnector.closeQuietly(selector);
+    /** Releases the selectors (and with them the channels' descriptors); call when no transfer runs. */
+    void release() {
+        RingConnector.closeQuietly(readSelector);
+        RingConnector.closeQuietly(writeSelector);
+        sender.join();
     }
+
 }

@@ -17,6 +17,12 @@ import java.nio.ByteBuffer;
  * {@code 2(n-1)/n * N} elements; bus bandwidth is defined from that. Every chunk is reduced on exactly one rank
  * and then copied, so all ranks end with bit-identical results.
  *
+ * <p>The {@code 2(n-1)} steps run as one pipelined stream, not in lockstep: step {@code k} sends exactly the
+ * chunk step {@code k-1} received, so each byte is forwarded as soon as it arrived and was combined (NCCL's
+ * slicing, at the granularity of {@link Ranges#APPLY_BYTES}). That removes the drain-and-refill bubble at every
+ * step boundary. It is safe because a rank only overwrites a byte of chunk {@code c} (all-gather) after the
+ * final value came back around the ring, which needed its own earlier send of that byte.
+ *
  * <p><b>Broadcast</b>: a pipelined chain root → root+1 → ...: each rank forwards bytes to the right as soon as
  * they arrive from the left. <b>All-gather</b> of byte messages: {@code n-1} steps passing messages around.
  */
@@ -46,32 +52,42 @@ final class Ring {
 
     void allReduce(FlatTensors flat, ReduceOp op, Reducer reducer, ByteBuffer scratch, long sequence) {
         Header mine = new Header(Kind.ALL_REDUCE, flat.dtype().ordinal(), op.ordinal(), sequence, flat.numel(), -1);
-        exchangeHeaders(mine);
+        String name = "allReduce #" + sequence;
         long n = flat.numel();
         int esz = flat.elementSize();
-        String name = "allReduce #" + sequence;
-        for (int s = 0; s < world - 1; s++) {
-            int send = mod(rank - s);
-            int recv = mod(rank - s - 1);
-            link.transfer(Ranges.send(flat, chunkStart(n, send) * esz, chunkStart(n, send + 1) * esz),
-                    Ranges.reduce(flat, chunkStart(n, recv) * esz, chunkStart(n, recv + 1) * esz, scratch, reducer),
-                    name + " reduce-scatter step " + (s + 1) + "/" + (world - 1));
+        int steps = 2 * (world - 1);
+        int[] sendChunk = new int[steps];
+        Ranges.Sink[] sinks = new Ranges.Sink[steps];
+        for (int k = 0; k < steps; k++) {
+            boolean reduceScatter = k < world - 1;
+            int s = reduceScatter ? k : k - (world - 1);
+            sendChunk[k] = reduceScatter ? mod(rank - s) : mod(rank + 1 - s);
+            int recv = reduceScatter ? mod(rank - s - 1) : mod(rank - s);
+            long lo = chunkStart(n, recv) * esz;
+            long hi = chunkStart(n, recv + 1) * esz;
+            int divideBy = k == world - 2 && op == ReduceOp.AVG ? world : 1; // the step that completes a chunk
+            sinks[k] = reduceScatter ? Ranges.reduce(flat, lo, hi, scratch, reducer, divideBy)
+                    : Ranges.receive(flat, lo, hi);
         }
-        if (op == ReduceOp.AVG) {
-            int owned = mod(rank + 1);
-            for (long p = chunkStart(n, owned) * esz, end = chunkStart(n, owned + 1) * esz; p < end; ) {
-                ByteBuffer v = flat.view(p, end - p);
-                p += v.remaining();
-                reducer.divide(v, world);
-            }
+        // The header travels first in the same stream (no extra round trip): the left neighbour's header is
+        // checked before any of its data bytes is interpreted, and data sent right behind ours is never
+        // interpreted by a right neighbour that finds our header wrong.
+        Ranges.Sink[] all = new Ranges.Sink[steps + 1];
+        all[0] = headerSink(mine, name);
+        System.arraycopy(sinks, 0, all, 1, steps);
+        Ranges.Steps in = new Ranges.Steps(all);
+        Duplex.Outgoing[] parts = new Duplex.Outgoing[steps + 1];
+        parts[0] = out(mine.encode());
+        for (int k = 0; k < steps; k++) {
+            long lo = chunkStart(n, sendChunk[k]) * esz;
+            long hi = chunkStart(n, sendChunk[k] + 1) * esz;
+            int previous = k; // (index in `all`) step k forwards the chunk step k-1 received, once it is final
+            parts[k + 1] = k == 0 ? Ranges.send(flat, lo, hi) : Ranges.send(flat, lo, hi, () -> {
+                long done = in.processed(previous);
+                return done == Long.MAX_VALUE ? Long.MAX_VALUE : lo + done;
+            });
         }
-        for (int s = 0; s < world - 1; s++) {
-            int send = mod(rank + 1 - s);
-            int recv = mod(rank - s);
-            link.transfer(Ranges.send(flat, chunkStart(n, send) * esz, chunkStart(n, send + 1) * esz),
-                    Ranges.receive(flat, chunkStart(n, recv) * esz, chunkStart(n, recv + 1) * esz),
-                    name + " all-gather step " + (s + 1) + "/" + (world - 1));
-        }
+        link.transfer(Ranges.steps(parts), in, name);
     }
 
     void broadcast(FlatTensors flat, int root, long sequence) {
@@ -119,12 +135,32 @@ final class Ring {
         return all;
     }
 
-    /** Sends {@code mine} to the right while receiving the left neighbour's header, and compares them. */
-    private void exchangeHeaders(Header mine) {
-        String name = mine.kind().apiName + " #" + mine.sequence();
-        ByteBuffer in = ByteBuffer.allocate(Frames.BYTES);
-        link.transfer(out(mine.encode()), in(in), name + " header");
-        check(mine, Frames.Header.decode(in), name);
+    /** Receives the left neighbour's header and checks it against {@code mine} as soon as it is complete. */
+    private Ranges.Sink headerSink(Header mine, String name) {
+        ByteBuffer buf = ByteBuffer.allocate(Frames.BYTES);
+        return new Ranges.Sink() {
+            public ByteBuffer target() {
+                return buf.hasRemaining() ? buf : null;
+            }
+
+            public void received() {
+                if (!buf.hasRemaining()) {
+                    check(mine, Frames.Header.decode(buf.duplicate().position(Frames.BYTES)), name);
+                }
+            }
+
+            public boolean done() {
+                return !buf.hasRemaining();
+            }
+
+            public long receivedBytes() {
+                return buf.position();
+            }
+
+            public long processedBytes() {
+                return done() ? Frames.BYTES : 0;
+            }
+        };
     }
 
     private Header receiveHeader(String name) {

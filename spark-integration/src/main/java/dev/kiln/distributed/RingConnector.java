@@ -49,6 +49,7 @@ final class RingConnector {
     private final CompletableFuture<SocketChannel> toRight = new CompletableFuture<>();
     private volatile Selector selector;
     private boolean ringBuilt;
+    private volatile boolean finished; // set once run() is done: later handshake failures are expected
 
     private RingConnector(ServerSocketChannel server, byte[] secret, int rank, List<InetSocketAddress> addresses,
                           Duration timeout) {
@@ -146,8 +147,9 @@ final class RingConnector {
             LOG.log(System.Logger.Level.WARNING, "rank " + rank + " refused a connection from " + from + ": "
                     + e.getMessage());
         } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "rank " + rank + " dropped a connection from " + from
-                    + " during the handshake: " + e.getMessage());
+            LOG.log(finished ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING, "rank " + rank
+                    + " dropped a connection from " + from + " during the handshake: "
+                    + (finished ? "the ring setup ended" : String.valueOf(e.getMessage() != null ? e.getMessage() : e)));
         } finally {
             handshaking.remove(c);
         }
@@ -225,17 +227,21 @@ final class RingConnector {
     /** Stops every helper thread and closes every channel that did not become part of the ring. */
     private void cleanUp() {
         toRight.completeExceptionally(new IOException("ring setup ended")); // no-op if it already completed
+        if (!ringBuilt) {
+            // Failing: let handshakes in flight finish briefly, so a peer we are about to drop (say, one with
+            // another secret) still gets the refusal that explains it, not a bare closed connection.
+            long grace = System.nanoTime() + 1_000_000_000L;
+            for (Thread t : threads) {
+                joinQuietly(t, Math.max(1, (grace - System.nanoTime()) / 1_000_000));
+            }
+        }
+        finished = true;
         for (SocketChannel c : handshaking) {
             closeQuietly(c); // wakes the handshake thread's read with an error
         }
         for (Thread t : threads) {
             t.interrupt();
-            try {
-                t.join(TimeUnit.SECONDS.toMillis(HANDSHAKE_SECONDS + 1));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+            joinQuietly(t, TimeUnit.SECONDS.toMillis(HANDSHAKE_SECONDS + 1));
         }
         for (SocketChannel c : handshaking) {
             closeQuietly(c);
@@ -246,6 +252,14 @@ final class RingConnector {
         }
         if (!ringBuilt && toRight.isDone() && !toRight.isCompletedExceptionally()) {
             closeQuietly(toRight.getNow(null)); // run() failed after the right side connected
+        }
+    }
+
+    private static void joinQuietly(Thread t, long millis) {
+        try {
+            t.join(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -259,8 +259,8 @@ public final class TcpProcessGroup implements ProcessGroup {
                     + what + ": " + e, e);
         } finally {
             opLock.unlock();
-            if (closed && link != null) {
-                link.closeSelector();
+            if ((closed || failure != null) && link != null) {
+                link.release(); // no collective can run any more: free the selectors and the sender thread
             }
         }
     }
@@ -305,7 +305,7 @@ public final class TcpProcessGroup implements ProcessGroup {
             link.close();
             if (opLock.tryLock()) { // else the collective in flight releases the selector when it unwinds
                 try {
-                    link.closeSelector();
+                    link.release();
                 } finally {
                     opLock.unlock();
                 }

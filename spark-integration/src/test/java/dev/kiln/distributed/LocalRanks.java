@@ -1,6 +1,7 @@
 package dev.kiln.distributed;
 
 import dev.kiln.Kiln;
+import dev.kiln.KilnContext;
 import dev.kiln.tensor.TensorScope;
 import java.net.InetAddress;
 import java.security.SecureRandom;
@@ -8,6 +9,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -15,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntFunction;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
@@ -63,17 +67,36 @@ final class LocalRanks {
     /** Runs {@code body} on every rank and returns every outcome, failures included (for the bad-case tests). */
     static <T> List<Outcome<T>> runAll(int world, TcpOptions options, Body<T> body) throws Exception {
         byte[] secret = secret();
+        return runAll(world, options, r -> secret, Map.of(), body);
+    }
+
+    /**
+     * Like {@link #runAll(int, TcpOptions, Body)}, with each rank's secret from {@code secretOf}; ranks listed in
+     * {@code external} are not started, their address is given (a listener the test holds, or a dead port).
+     * Outcomes are listed for the started ranks only, in rank order.
+     */
+    static <T> List<Outcome<T>> runAll(int world, TcpOptions options, IntFunction<byte[]> secretOf,
+                                       Map<Integer, String> external, Body<T> body) throws Exception {
         String[] addresses = new String[world];
-        CountDownLatch published = new CountDownLatch(world);
-        ExecutorService pool = Executors.newFixedThreadPool(world);
+        external.forEach((r, a) -> addresses[r] = a);
+        CountDownLatch published = new CountDownLatch(world - external.size());
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, world - external.size()));
         try {
             List<Future<T>> futures = new ArrayList<>();
+            List<Integer> started = new ArrayList<>();
             for (int r = 0; r < world; r++) {
+                if (external.containsKey(r)) {
+                    continue;
+                }
+                started.add(r);
                 int rank = r;
+                byte[] secret = secretOf.apply(r);
                 futures.add(pool.submit(() -> {
                     Thread.currentThread().setName("test-rank-" + rank);
                     BufferAllocator alloc = Kiln.rootAllocator().newChildAllocator("rank " + rank, 0, Long.MAX_VALUE);
-                    try (TensorScope scope = TensorScope.open(alloc);
+                    try (KilnContext ctx = KilnContext.builder().seed(1000 + rank).numThreads(1).allocator(alloc)
+                            .open();
+                         TensorScope scope = TensorScope.open(alloc);
                          TcpProcessGroup.Listener listener = TcpProcessGroup.listen(LOOPBACK, secret, options)) {
                         addresses[rank] = listener.address();
                         published.countDown();
@@ -89,9 +112,10 @@ final class LocalRanks {
                 }));
             }
             List<Outcome<T>> outcomes = new ArrayList<>();
-            for (int r = 0; r < world; r++) {
+            for (int i = 0; i < started.size(); i++) {
+                int r = started.get(i);
                 try {
-                    outcomes.add(new Outcome<>(r, futures.get(r).get(120, TimeUnit.SECONDS), null));
+                    outcomes.add(new Outcome<>(r, futures.get(i).get(120, TimeUnit.SECONDS), null));
                 } catch (ExecutionException e) {
                     outcomes.add(new Outcome<>(r, null, e.getCause()));
                 } catch (TimeoutException e) {
@@ -103,6 +127,31 @@ final class LocalRanks {
             pool.shutdownNow();
             pool.awaitTermination(30, TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * Starts one rank on its own thread (with its own leak-checked allocator) that connects {@code listener} as
+     * {@code rank} of {@code addresses} and runs {@code body}; the listener is closed by connect.
+     */
+    static <T> CompletableFuture<T> start(TcpProcessGroup.Listener listener, int rank, List<String> addresses,
+                                          Body<T> body) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            BufferAllocator alloc = Kiln.rootAllocator().newChildAllocator("rank " + rank, 0, Long.MAX_VALUE);
+            try {
+                try (KilnContext ctx = KilnContext.builder().seed(1000 + rank).numThreads(1).allocator(alloc).open();
+                     TensorScope scope = TensorScope.open(alloc);
+                     TcpProcessGroup pg = listener.connect(rank, addresses)) {
+                    result.complete(body.run(pg));
+                } finally {
+                    alloc.close();
+                }
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        }, "test-rank-" + rank);
+        t.start();
+        return result;
     }
 
     /** Names of live threads that Kiln's distributed code started (must be none after everything closed). */

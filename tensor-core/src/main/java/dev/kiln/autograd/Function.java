@@ -60,6 +60,7 @@ public abstract class Function {
         for (int i = 0; i < needs.length; i++) {
             needs[i] = node.needsInputGrad(i);
         }
+        node.markUserDefined();
         ctx.bind(node, needs);
         out.setGradFn(node);
         return out;

@@ -40,7 +40,7 @@ public final class GradCheck {
                 throw new IllegalArgumentException("gradcheck needs float64 inputs, got " + in.dtype().torchName());
             }
         }
-        try (TensorScope scope = TensorScope.open()) {
+        try (TensorScope scope = TensorScope.openTemporaries()) {
             Tensor out = f.apply(inputs);
             Tensor v = Tensor.randn(out.shape(), DType.FLOAT64, new Generator(1234));
             List<Tensor> diff = new ArrayList<>();

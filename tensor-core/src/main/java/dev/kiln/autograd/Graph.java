@@ -1,6 +1,7 @@
 package dev.kiln.autograd;
 
 import dev.kiln.tensor.Tensor;
+import java.util.regex.Pattern;
 
 /**
  * How ops record themselves: after computing {@code out}, an op calls {@link #record} with its inputs, the
@@ -8,6 +9,12 @@ import dev.kiln.tensor.Tensor;
  * requires grad, so the formula costs nothing at inference time.
  */
 public final class Graph {
+    /**
+     * PyTorch's node names ({@code MulBackward0}, {@code CopySlices}). Names must be string literals of this form:
+     * the op table's coverage test finds every formula by reading them from the compiled classes.
+     */
+    private static final Pattern NODE_NAME = Pattern.compile("[A-Z][A-Za-z0-9]*Backward[0-9]+|CopySlices");
+
     private Graph() {
     }
 
@@ -26,6 +33,7 @@ public final class Graph {
 
     /** Attaches a node named {@code name} to {@code out} if any input requires grad; returns {@code out}. */
     public static Tensor record(Tensor out, String name, Tensor[] inputs, Tensor[] saved, BackwardFn fn) {
+        assert NODE_NAME.matcher(name).matches() : "node name " + name + " is not of the form <Op>Backward<N>";
         if (needsGrad(inputs)) {
             out.setGradFn(Node.op(name, inputs, saved, fn));
         }

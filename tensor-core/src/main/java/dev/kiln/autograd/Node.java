@@ -21,6 +21,7 @@ public final class Node {
     private final BackwardFn fn;
     private final Tensor accumulateInto;
     private List<Tensor> retainGradTargets;
+    private boolean userDefined;
     /** Post-accumulate-grad hooks of an AccumulateGrad node; replaced, never mutated, so firing needs no lock. */
     private volatile List<Consumer<Tensor>> postAccumulateHooks = List.of();
 
@@ -74,6 +75,15 @@ public final class Node {
     /** The nodes this one sends gradients to, one per input (null for inputs that need none). */
     public List<Node> nextFunctions() {
         return java.util.Arrays.asList(next.clone());
+    }
+
+    /** Marks a node made by a user-defined {@link Function}, whose formula may keep what it creates or receives. */
+    void markUserDefined() {
+        userDefined = true;
+    }
+
+    boolean isUserDefined() {
+        return userDefined;
     }
 
     boolean isAccumulator() {

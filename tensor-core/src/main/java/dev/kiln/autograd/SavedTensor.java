@@ -12,6 +12,7 @@ final class SavedTensor {
 
     SavedTensor(Tensor tensor) {
         this.tensor = tensor;
+        tensor.markSavedForBackward(); // the graph keeps it until backward; its scope frees it, not the op
         this.savedVersion = tensor.storage().version();
         this.typeName = legacyTypeName(tensor);
         this.shape = tensor.shape();
@@ -39,6 +40,9 @@ final class SavedTensor {
     }
 
     void free() {
+        if (tensor != null) {
+            tensor.releaseSavedForBackward();
+        }
         tensor = null;
     }
 

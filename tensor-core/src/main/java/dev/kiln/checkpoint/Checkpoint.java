@@ -7,8 +7,9 @@ import dev.kiln.tensor.Generator;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,13 +31,16 @@ import java.util.Map;
  * named generators (data shuffling, dropout with its own generator). The model part can be read by any safetensors
  * reader (strip the {@code model.} prefix to get a PyTorch state dict).
  *
- * <p>Loading copies into the given, already built objects (as PyTorch's {@code load_state_dict} does); the model
- * is loaded strictly. Temporaries are freed before {@link #load} returns.
+ * <p>Saving to a path is atomic (a temporary file beside it, forced to disk, renamed over it). Loading copies into
+ * the given, already built objects (as PyTorch's {@code load_state_dict} does) and is atomic too: the whole file is
+ * read into temporaries and checked against the objects first, so a file that does not fit leaves model,
+ * optimizer, scheduler and generators as they were. The model is loaded strictly. Temporaries are freed before
+ * {@code load} returns. The stream variants carry the same bytes, for storage that is not a local path (e.g. a
+ * Hadoop {@code FileSystem} in a Spark trainer).
  */
 public final class Checkpoint {
     public static final String FORMAT = "kiln-checkpoint-v1";
-    private static final String MODEL = "model.";
-    private static final String OPTIM = "optimizer.state.";
+    private static final String STREAM = "checkpoint stream";
 
     private Checkpoint() {
     }
@@ -50,30 +54,53 @@ public final class Checkpoint {
         save(path, model, optimizer, scheduler, epoch, step, Map.of());
     }
 
-    /** Saves everything above; {@code optimizer} and {@code scheduler} may be null. */
+    /** Saves everything above to {@code path}, atomically; {@code optimizer} and {@code scheduler} may be null. */
     public static void save(Path path, Module model, Optimizer optimizer, LRScheduler scheduler, long epoch, long step,
                             Map<String, Generator> generators) throws IOException {
         try (var scope = TensorScope.open()) {
             LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
-            for (Map.Entry<String, Tensor> e : model.stateDict().entrySet()) {
-                tensors.put(MODEL + e.getKey(), e.getValue());
-            }
-            LinkedHashMap<String, Object> info = new LinkedHashMap<>();
-            info.put("epoch", epoch);
-            info.put("step", step);
-            info.put("optimizer", optimizer == null ? null : packOptimizer(optimizer.stateDict(), tensors));
-            info.put("scheduler", scheduler == null ? null : scheduler.stateDict());
-            LinkedHashMap<String, Object> rng = new LinkedHashMap<>();
-            rng.put("default", Generator.defaultGenerator().getState());
-            LinkedHashMap<String, Object> named = new LinkedHashMap<>();
-            generators.forEach((k, g) -> named.put(k, g.getState()));
-            rng.put("generators", named);
-            info.put("rng", rng);
-            LinkedHashMap<String, String> metadata = new LinkedHashMap<>();
-            metadata.put("format", FORMAT);
-            metadata.put("kiln.checkpoint", Json.write(info));
+            Map<String, String> metadata = pack(tensors, model, optimizer, scheduler, epoch, step, generators);
             Safetensors.save(tensors, path, metadata);
         }
+    }
+
+    public static void save(OutputStream out, Module model, Optimizer optimizer, LRScheduler scheduler, long epoch,
+                            long step) throws IOException {
+        save(out, model, optimizer, scheduler, epoch, step, Map.of());
+    }
+
+    /** Writes the same bytes as a saved file to {@code out}, which is flushed but left open. */
+    public static void save(OutputStream out, Module model, Optimizer optimizer, LRScheduler scheduler, long epoch,
+                            long step, Map<String, Generator> generators) throws IOException {
+        try (var scope = TensorScope.open()) {
+            LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
+            Map<String, String> metadata = pack(tensors, model, optimizer, scheduler, epoch, step, generators);
+            Safetensors.write(tensors, out, metadata, Safetensors.Precision.NATIVE);
+        }
+    }
+
+    /** Fills {@code tensors} and returns the metadata. */
+    private static Map<String, String> pack(Map<String, Tensor> tensors, Module model, Optimizer optimizer,
+                                            LRScheduler scheduler, long epoch, long step,
+                                            Map<String, Generator> generators) {
+        for (Map.Entry<String, Tensor> e : model.stateDict().entrySet()) {
+            tensors.put(CheckpointReader.MODEL + e.getKey(), e.getValue());
+        }
+        LinkedHashMap<String, Object> info = new LinkedHashMap<>();
+        info.put("epoch", epoch);
+        info.put("step", step);
+        info.put("optimizer", optimizer == null ? null : packOptimizer(optimizer.stateDict(), tensors));
+        info.put("scheduler", scheduler == null ? null : scheduler.stateDict());
+        LinkedHashMap<String, Object> rng = new LinkedHashMap<>();
+        rng.put("default", Generator.defaultGenerator().getState());
+        LinkedHashMap<String, Object> named = new LinkedHashMap<>();
+        generators.forEach((k, g) -> named.put(k, g.getState()));
+        rng.put("generators", named);
+        info.put("rng", rng);
+        LinkedHashMap<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", FORMAT);
+        metadata.put("kiln.checkpoint", Json.write(info));
+        return metadata;
     }
 
     /** Optimizer numbers and groups as JSON-ready data; its tensors go into {@code tensors}. */
@@ -83,7 +110,7 @@ public final class Checkpoint {
             LinkedHashMap<String, Object> numbers = new LinkedHashMap<>();
             for (var v : e.getValue().entrySet()) {
                 if (v.getValue() instanceof Tensor t) {
-                    tensors.put(OPTIM + e.getKey() + "." + v.getKey(), t);
+                    tensors.put(CheckpointReader.OPTIM + e.getKey() + "." + v.getKey(), t);
                 } else {
                     numbers.put(v.getKey(), v.getValue());
                 }
@@ -102,104 +129,65 @@ public final class Checkpoint {
 
     /**
      * Restores {@code model}, {@code optimizer} and {@code scheduler} (either may be null to skip it), the default
-     * generator and each named generator from {@code path}; returns the saved epoch and step.
+     * generator and each named generator from {@code path}; returns the saved epoch and step. All or nothing.
      */
     public static Resume load(Path path, Module model, Optimizer optimizer, LRScheduler scheduler,
                               Map<String, Generator> generators) throws IOException {
         try (var scope = TensorScope.open()) {
-            Safetensors.Contents c = Safetensors.read(path);
-            Map<String, Object> info = info(path, c.metadata());
-            LinkedHashMap<String, Tensor> modelState = new LinkedHashMap<>();
-            for (var e : c.tensors().entrySet()) {
-                if (e.getKey().startsWith(MODEL)) {
-                    modelState.put(e.getKey().substring(MODEL.length()), e.getValue());
-                }
-            }
-            model.loadStateDict(modelState);
-            if (optimizer != null) {
-                optimizer.loadStateDict(unpackOptimizer(path, map(path, info, "optimizer"), c.tensors()));
-            }
-            if (scheduler != null) {
-                scheduler.loadStateDict(map(path, info, "scheduler"));
-            }
-            Map<String, Object> rng = map(path, info, "rng");
-            Generator.defaultGenerator().setState(longs(path, rng.get("default"), "rng.default"));
-            Map<String, Object> named = map(path, rng, "generators");
-            for (var g : generators.entrySet()) {
-                if (!named.containsKey(g.getKey())) {
-                    throw new IllegalArgumentException(path + ": checkpoint has no generator '" + g.getKey()
-                            + "'; it has " + named.keySet());
-                }
-                g.getValue().setState(longs(path, named.get(g.getKey()), "rng.generators." + g.getKey()));
-            }
-            return new Resume(((Number) info.get("epoch")).longValue(), ((Number) info.get("step")).longValue());
+            return apply(path.toString(), Safetensors.read(path), model, optimizer, scheduler, generators);
         }
     }
 
-    private static Map<String, Object> info(Path path, Map<String, String> metadata) throws SafetensorsException {
-        if (!FORMAT.equals(metadata.get("format")) || !metadata.containsKey("kiln.checkpoint")) {
-            throw new SafetensorsException(path, "not a Kiln checkpoint (metadata format is "
-                    + metadata.get("format") + ", expected " + FORMAT + ")");
+    public static Resume load(InputStream in, Module model, Optimizer optimizer, LRScheduler scheduler)
+            throws IOException {
+        return load(in, model, optimizer, scheduler, Map.of());
+    }
+
+    /** {@link #load(Path, Module, Optimizer, LRScheduler, Map)} from a stream, read to its end (not closed). */
+    public static Resume load(InputStream in, Module model, Optimizer optimizer, LRScheduler scheduler,
+                              Map<String, Generator> generators) throws IOException {
+        try (var scope = TensorScope.open()) {
+            return apply(STREAM, Safetensors.read(in, STREAM), model, optimizer, scheduler, generators);
         }
+    }
+
+    /**
+     * Checks everything, then copies. Order: the scheduler (rolled back if the model then fails), the model (whose
+     * {@code loadStateDict} checks keys and shapes before it copies), then the optimizer and generators, which
+     * were fully checked up front and cannot fail.
+     */
+    private static Resume apply(String source, Safetensors.Contents c, Module model, Optimizer optimizer,
+                                LRScheduler scheduler, Map<String, Generator> generators) throws IOException {
+        CheckpointReader.Plan plan = CheckpointReader.read(source, c, optimizer, scheduler != null,
+                List.copyOf(generators.keySet()));
+        LinkedHashMap<String, Object> schedulerBefore = scheduler == null ? null : scheduler.stateDict();
         try {
-            Object parsed = Json.parse(metadata.get("kiln.checkpoint"));
-            if (parsed instanceof Map<?, ?> m && m.get("epoch") instanceof Number && m.get("step") instanceof Number) {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> out = (Map<String, Object>) m;
-                return out;
+            if (scheduler != null) {
+                loadScheduler(source, scheduler, plan.scheduler());
             }
-            throw new SafetensorsException(path, "kiln.checkpoint metadata lacks epoch and step");
-        } catch (Json.ParseException e) {
-            throw new SafetensorsException(path, "kiln.checkpoint metadata is not valid JSON: " + e.getMessage());
+            model.loadStateDict(plan.model());
+        } catch (RuntimeException e) {
+            if (scheduler != null) {
+                scheduler.loadStateDict(schedulerBefore);
+            }
+            throw e;
         }
+        if (optimizer != null) {
+            optimizer.loadStateDict(plan.optimizer());
+        }
+        Generator.defaultGenerator().setState(plan.defaultRng());
+        for (var g : generators.entrySet()) {
+            g.getValue().setState(plan.generators().get(g.getKey()));
+        }
+        return new Resume(plan.epoch(), plan.step());
     }
 
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> map(Path path, Map<String, Object> parent, String key)
-            throws SafetensorsException {
-        Object v = parent.get(key);
-        if (!(v instanceof Map<?, ?>)) {
-            throw new SafetensorsException(path, "checkpoint has no '" + key + "' section");
+    private static void loadScheduler(String source, LRScheduler scheduler, Map<String, Object> state) {
+        try {
+            scheduler.loadStateDict(state);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(source + ": scheduler state does not fit " + scheduler.getClass()
+                    .getSimpleName() + ": " + e.getMessage(), e);
         }
-        return (Map<String, Object>) v;
-    }
-
-    private static long[] longs(Path path, Object v, String what) throws SafetensorsException {
-        if (!(v instanceof List<?> l)) {
-            throw new SafetensorsException(path, what + " must be a list of integers");
-        }
-        long[] out = new long[l.size()];
-        for (int i = 0; i < out.length; i++) {
-            if (!(l.get(i) instanceof Long x)) {
-                throw new SafetensorsException(path, what + " must be a list of integers");
-            }
-            out[i] = x;
-        }
-        return out;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Optimizer.StateDict unpackOptimizer(Path path, Map<String, Object> packed,
-                                                       Map<String, Tensor> tensors) throws SafetensorsException {
-        if (!(packed.get("param_groups") instanceof List<?> groups)) {
-            throw new SafetensorsException(path, "optimizer section has no param_groups");
-        }
-        List<LinkedHashMap<String, Object>> paramGroups = new ArrayList<>();
-        for (Object g : groups) {
-            paramGroups.add(new LinkedHashMap<>((Map<String, Object>) g));
-        }
-        LinkedHashMap<Integer, LinkedHashMap<String, Object>> state = new LinkedHashMap<>();
-        for (var e : map(path, packed, "state").entrySet()) {
-            state.put(Integer.parseInt(e.getKey()), new LinkedHashMap<>((Map<String, Object>) e.getValue()));
-        }
-        for (var t : tensors.entrySet()) {
-            if (t.getKey().startsWith(OPTIM)) {
-                String rest = t.getKey().substring(OPTIM.length());
-                int dot = rest.indexOf('.');
-                int index = Integer.parseInt(rest.substring(0, dot));
-                state.computeIfAbsent(index, k -> new LinkedHashMap<>()).put(rest.substring(dot + 1), t.getValue());
-            }
-        }
-        return new Optimizer.StateDict(state, paramGroups);
     }
 }

@@ -20,6 +20,11 @@ import org.apache.arrow.memory.ReferenceManager;
  * <p>Only blocks of at least {@link #MIN_CACHED_BYTES} are cached (malloc already recycles small ones quickly), and
  * the cache holds at most {@code kiln.hostCacheBytes} bytes (system property; default 1 GiB); beyond that, blocks
  * are freed. {@link #emptyCache()} returns all cached blocks to the system, like {@code torch.cuda.empty_cache}.
+ *
+ * <p>A documented share: the cache is process-wide (one per JVM, like PyTorch's caching allocator is one per
+ * device), so Spark tasks in one executor recycle each other's blocks; that is safe because a block is only handed
+ * out after Arrow released it. Its bytes are not in any allocator's count; {@code Kiln.memoryStats()} reports them
+ * next to the root allocator's.
  */
 public final class HostMemoryPool extends AllocationManager {
     public static final long MIN_CACHED_BYTES = 1L << 20;
@@ -72,13 +77,24 @@ public final class HostMemoryPool extends AllocationManager {
         return address;
     }
 
+    /**
+     * Caches the block, or frees it when it is small or the cache is full. NOTE: the counter is reserved before the
+     * block is queued and every path that removes a block subtracts exactly that block's size, so once threads are
+     * quiet {@code CACHED_BYTES} equals the bytes in the deques. Queueing happens inside {@code FREE.compute}, the
+     * same per-key lock {@link #emptyCache} removes empty deques under, so a block can never land in a deque that
+     * was just dropped from the map (an orphan nobody would free).
+     */
     @Override
     protected void release0() {
-        if (size >= MIN_CACHED_BYTES && CACHED_BYTES.addAndGet(size) <= CACHE_LIMIT) {
-            FREE.computeIfAbsent(size, s -> new ConcurrentLinkedDeque<>()).addFirst(address);
-            return;
-        }
         if (size >= MIN_CACHED_BYTES) {
+            if (CACHED_BYTES.addAndGet(size) <= CACHE_LIMIT) {
+                FREE.compute(size, (s, blocks) -> {
+                    ConcurrentLinkedDeque<Long> d = blocks == null ? new ConcurrentLinkedDeque<>() : blocks;
+                    d.addFirst(address);
+                    return d;
+                });
+                return;
+            }
             CACHED_BYTES.addAndGet(-size);
         }
         Unsafe.freeMemory(address);
@@ -89,15 +105,33 @@ public final class HostMemoryPool extends AllocationManager {
         return CACHED_BYTES.get();
     }
 
-    /** Frees every cached block. */
+    /**
+     * Frees every cached block. Safe while other threads allocate and release: each freed block is subtracted from
+     * the counter on its own, and a deque is dropped from the map only if it is still empty under its key's lock.
+     */
     public static void emptyCache() {
-        for (ConcurrentLinkedDeque<Long> blocks : FREE.values()) {
+        for (var e : FREE.entrySet()) {
+            long size = e.getKey();
             Long address;
-            while ((address = blocks.pollFirst()) != null) {
+            while ((address = e.getValue().pollFirst()) != null) {
+                CACHED_BYTES.addAndGet(-size);
                 Unsafe.freeMemory(address);
             }
+            FREE.computeIfPresent(size, (s, blocks) -> blocks.isEmpty() ? null : blocks);
         }
-        CACHED_BYTES.set(0);
-        FREE.values().removeIf(ConcurrentLinkedDeque::isEmpty);
+    }
+
+    /** The bytes actually queued in the cache, counted block by block (for tests: must equal the counter). */
+    static long scanCachedBytes() {
+        long total = 0;
+        for (var e : FREE.entrySet()) {
+            total += e.getKey() * e.getValue().size();
+        }
+        return total;
+    }
+
+    /** Number of distinct block sizes with a queue in the cache (for tests). */
+    static int bucketCount() {
+        return FREE.size();
     }
 }

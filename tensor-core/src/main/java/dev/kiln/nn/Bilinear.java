@@ -5,6 +5,7 @@ import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Generator;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 
 /**
  * {@code y_o = x1^T A_o x2 + b_o}, like {@code torch.nn.Bilinear}: weight {@code [out, in1, in2]}, bias
@@ -46,15 +47,17 @@ public class Bilinear extends Module {
         }
         long[] lead = java.util.Arrays.copyOf(x1.shape(), x1.dim() - 1);
         long rows = Shapes.numel(lead);
-        Tensor a = parameter("weight").permute(1, 0, 2).reshape(in1, out * in2);
-        Tensor t = x1.reshape(rows, in1).matmul(a).view(rows, out, in2);   // [B, out, in2]
-        Tensor y = t.mul(x2.reshape(rows, 1, in2)).sum(-1);                 // [B, out]
-        if (parameter("bias") != null) {
-            y = y.add(parameter("bias"));
+        try (TensorScope temps = TensorScope.openTemporaries()) {
+            Tensor a = parameter("weight").permute(1, 0, 2).reshape(in1, out * in2);
+            Tensor t = x1.reshape(rows, in1).matmul(a).view(rows, out, in2);   // [B, out, in2]
+            Tensor y = t.mul(x2.reshape(rows, 1, in2)).sum(-1);                 // [B, out]
+            if (parameter("bias") != null) {
+                y = y.add(parameter("bias"));
+            }
+            long[] shape = java.util.Arrays.copyOf(lead, lead.length + 1);
+            shape[lead.length] = out;
+            return temps.handOut(y.reshape(shape));
         }
-        long[] shape = java.util.Arrays.copyOf(lead, lead.length + 1);
-        shape[lead.length] = out;
-        return y.reshape(shape);
     }
 
     @Override

@@ -40,7 +40,9 @@ public class Embedding extends Module {
         Init.normal_(weight(), 0, 1, gen);
         if (paddingIdx != null) {
             try (var g = Autograd.noGrad()) {
-                weight().select(0, paddingIdx).zero_();
+                try (Tensor row = weight().select(0, paddingIdx)) {
+                    row.zero_();
+                }
             }
         }
     }

@@ -1,6 +1,5 @@
 package dev.kiln.nn;
 
-import dev.kiln.nn.functional.ExtraLosses;
 import dev.kiln.nn.functional.F;
 import dev.kiln.nn.functional.Reduction;
 import dev.kiln.tensor.Tensor;
@@ -40,6 +39,6 @@ public class KLDivLoss extends Loss {
 
     @Override
     public Tensor forward(Tensor input, Tensor target) {
-        return ExtraLosses.klDiv(input, target, reductionName, logTarget);
+        return F.klDiv(input, target, reductionName, logTarget);
     }
 }

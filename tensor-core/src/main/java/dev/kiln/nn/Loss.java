@@ -23,6 +23,11 @@ public abstract class Loss extends Module {
 
     /** Registers a private copy of {@code t} (or null) as a buffer. */
     protected final Tensor ownedBuffer(String name, Tensor t) {
-        return registerBuffer(name, t == null ? null : t.detach().clone());
+        if (t == null) {
+            return registerBuffer(name, null);
+        }
+        try (Tensor detached = t.detach()) {
+            return registerBuffer(name, detached.clone());
+        }
     }
 }

@@ -4,7 +4,9 @@ import dev.kiln.nn.functional.F;
 import dev.kiln.nn.init.Init;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shapes;
+import dev.kiln.tensor.LeakTracking;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 
 /**
  * Multi-head attention, like {@code torch.nn.MultiheadAttention} (same parameters, names, init and masks):
@@ -26,6 +28,11 @@ public class MultiheadAttention extends Module {
 
     /** The attention output and, if asked for, the weights averaged over heads ({@code [N, L, S]}). */
     public record Output(Tensor output, Tensor weights) {
+        /** Both are results, even if the caller reads only one (leak tracking). */
+        public Output {
+            LeakTracking.handedOut(output);
+            LeakTracking.handedOut(weights);
+        }
     }
 
     public MultiheadAttention(long embedDim, long numHeads) {
@@ -74,6 +81,14 @@ public class MultiheadAttention extends Module {
     public Output forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights,
                           Tensor attnMask) {
         checkInputs(query, key, value);
+        try (TensorScope temps = TensorScope.openTemporaries()) { // projections, heads, scores: freed here
+            Output o = attend(query, key, value, keyPaddingMask, needWeights, attnMask);
+            return new Output(temps.handOut(o.output()), temps.handOut(o.weights()));
+        }
+    }
+
+    private Output attend(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights,
+                          Tensor attnMask) {
         Tensor q = batchFirst ? query.transpose(0, 1) : query;
         Tensor k = batchFirst ? key.transpose(0, 1) : key;
         Tensor v = batchFirst ? value.transpose(0, 1) : value;

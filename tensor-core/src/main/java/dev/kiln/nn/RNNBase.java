@@ -6,6 +6,7 @@ import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Generator;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -80,6 +81,14 @@ public abstract class RNNBase extends Module {
      */
     protected RNNOutput run(Tensor input, Tensor... init) {
         checkInput(input);
+        // Per-step states, gate slices and stacked layers are temporaries; saved ones move out with the results.
+        try (TensorScope temps = TensorScope.openTemporaries()) {
+            RNNOutput out = runLayers(input, init);
+            return new RNNOutput(temps.handOut(out.output()), temps.handOut(out.hN()), temps.handOut(out.cN()));
+        }
+    }
+
+    private RNNOutput runLayers(Tensor input, Tensor... init) {
         boolean batched = input.dim() == 3;
         Tensor seq = !batched ? input.unsqueeze(1) : batchFirst ? input.transpose(0, 1) : input;
         long batch = seq.size(1);

@@ -1,5 +1,6 @@
 package dev.kiln.nn;
 
+import dev.kiln.tensor.LeakTracking;
 import dev.kiln.tensor.Tensor;
 
 /**
@@ -11,4 +12,10 @@ import dev.kiln.tensor.Tensor;
  * @param cN     every layer's final cell state (LSTM), or null (GRU)
  */
 public record RNNOutput(Tensor output, Tensor hN, Tensor cN) {
+    /** All three are results, even if the caller reads only some (leak tracking). */
+    public RNNOutput {
+        LeakTracking.handedOut(output);
+        LeakTracking.handedOut(hN);
+        LeakTracking.handedOut(cN);
+    }
 }

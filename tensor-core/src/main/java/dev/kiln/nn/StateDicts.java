@@ -1,6 +1,7 @@
 package dev.kiln.nn;
 
 import dev.kiln.tensor.Shapes;
+import dev.kiln.tensor.LeakTracking;
 import dev.kiln.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,7 +33,7 @@ public final class StateDicts {
     static LinkedHashMap<String, Tensor> save(Module root) {
         LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : slots(root).entrySet()) {
-            out.put(e.getKey(), e.getValue().detach());
+            out.put(e.getKey(), LeakTracking.handedOut(e.getValue().detach())); // results, even if unused
         }
         return out;
     }

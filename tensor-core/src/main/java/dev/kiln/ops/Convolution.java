@@ -7,6 +7,7 @@ import dev.kiln.backend.Window2d;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 
 /**
  * {@code conv1d}, {@code conv2d} and {@code conv_transpose2d} with PyTorch's arguments and error messages.
@@ -64,6 +65,13 @@ public final class Convolution {
     /** The shared path; {@code pad} is {@code [before..., after...]} per spatial dim. */
     private static Tensor conv(String op, int spatial, Tensor input, Tensor weight, Tensor bias, long[] stride,
                                long[] pad, long[] dilation, long groups) {
+        try (TensorScope temps = TensorScope.openTemporaries()) { // im2col columns, GEMM views: freed here
+            return temps.handOut(convInScope(op, spatial, input, weight, bias, stride, pad, dilation, groups));
+        }
+    }
+
+    private static Tensor convInScope(String op, int spatial, Tensor input, Tensor weight, Tensor bias,
+                                      long[] stride, long[] pad, long[] dilation, long groups) {
         checkInputDim(op, spatial, input);
         checkParams(stride, pad, dilation, groups);
         boolean batched = input.dim() == spatial + 2;
@@ -142,6 +150,14 @@ public final class Convolution {
      */
     public static Tensor convTranspose2d(Tensor input, Tensor weight, Tensor bias, long[] stride, long[] padding,
                                          long[] outputPadding, long groups, long[] dilation) {
+        try (TensorScope temps = TensorScope.openTemporaries()) { // W^T x columns and views: freed here
+            return temps.handOut(convTranspose2dInScope(input, weight, bias, stride, padding, outputPadding, groups,
+                    dilation));
+        }
+    }
+
+    private static Tensor convTranspose2dInScope(Tensor input, Tensor weight, Tensor bias, long[] stride,
+                                                 long[] padding, long[] outputPadding, long groups, long[] dilation) {
         String op = "conv_transpose2d";
         long[] s = expand(stride, 2, "stride", op);
         long[] p = expand(padding, 2, "padding", op);

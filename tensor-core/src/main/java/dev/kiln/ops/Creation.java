@@ -7,6 +7,7 @@ import dev.kiln.tensor.Generator;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
+import java.lang.ref.Reference;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.BitVector;
@@ -18,7 +19,13 @@ import org.apache.arrow.vector.UInt1Vector;
 import org.apache.arrow.vector.TinyIntVector;
 import org.apache.arrow.vector.ipc.message.ArrowFieldNode;
 
-/** Factories (from Java arrays, constants, ranges, random draws, Arrow vectors) and exports back to Java/Arrow. */
+/**
+ * Factories (from Java arrays, constants, ranges, random draws, Arrow vectors) and exports back to Java/Arrow.
+ *
+ * <p>NOTE (memory safety): code here writes through raw addresses. Writers keep their tensor reachable by returning
+ * it after the last write; readers that drop their tensor fence it ({@code Reference.reachabilityFence}), so a GC
+ * cannot free the memory mid-copy (see {@code backend.cpu.Fenced}).
+ */
 public final class Creation {
     private Creation() {
     }
@@ -209,16 +216,28 @@ public final class Creation {
 
     // -------------------------------------------------------------- Java arrays out
 
+    /** {@code t} if contiguous, else a contiguous copy (cut from the graph) that the caller closes. */
     private static Tensor contiguousCopy(Tensor t) {
-        return t.isContiguous() ? t : Views.contiguous(t.detach());
+        if (t.isContiguous()) {
+            return t;
+        }
+        try (Tensor detached = t.detach()) {
+            return Views.contiguous(detached);
+        }
     }
 
     public static float[] toFloatArray(Tensor t) {
-        Tensor c = Kernels.cast(contiguousCopy(t), DType.FLOAT32);
+        Tensor cc = contiguousCopy(t);
+        Tensor c = Kernels.cast(cc, DType.FLOAT32);
         float[] out = new float[Math.toIntExact(c.numel())];
-        Unsafe.copyToArray(c.dataAddress(), out, 0, out.length);
-        if (c != t) {
-            c.close();
+        try {
+            Unsafe.copyToArray(c.dataAddress(), out, 0, out.length);
+        } finally {
+            Reference.reachabilityFence(c); // c may be t itself, whose last use is the address above
+            Kernels.release(c, t);
+            if (cc != c) {
+                Kernels.release(cc, t);
+            }
         }
         return out;
     }
@@ -321,7 +340,7 @@ public final class Creation {
      * with the vector (zero copy); others are copied first.
      */
     public static FieldVector toArrow(Tensor t, String name) {
-        Tensor c = t.isContiguous() ? t : Views.contiguous(t.detach());
+        Tensor c = contiguousCopy(t);
         int n = Math.toIntExact(c.numel());
         FieldVector v = switch (c.dtype()) {
             case FLOAT32 -> new Float4Vector(name, c.storage().allocator());

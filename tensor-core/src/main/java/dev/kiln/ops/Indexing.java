@@ -31,6 +31,7 @@ public final class Indexing {
         try (Tensor v = Tensor.scalar(value, t.dtype())) {
             Tensor out = Pointwise.where(mask, v, t);
             if (!java.util.Arrays.equals(out.shape(), t.shape())) {
+                out.close();
                 throw new IllegalArgumentException("masked_fill: mask of shape " + Shapes.str(mask.shape())
                         + " cannot be broadcast to tensor of shape " + Shapes.str(t.shape()));
             }
@@ -48,12 +49,16 @@ public final class Indexing {
     public static Tensor gather(Tensor t, long dim, Tensor index) {
         int d = Shapes.wrapDim(dim, t.dim());
         Tensor idx = longIndex(index, "gather");
-        checkGatherShape(t, d, idx);
-        checkBounds(idx, sizeAt(t, d), d, "");
-        Tensor out = Tensor.empty(t.dtype(), idx.shape());
-        Kernels.backend(t).index().gather(t, d, idx, out);
-        return Graph.record(out, "GatherBackward0", inputs(t), saved(idx), c -> new Tensor[] {
-            scatterAdd(Tensor.zeros(c.grad().dtype(), c.inputShape(0)), d, c.saved(0), c.grad())});
+        try {
+            checkGatherShape(t, d, idx);
+            checkBounds(idx, sizeAt(t, d), d, "");
+            Tensor out = Tensor.empty(t.dtype(), idx.shape());
+            Kernels.backend(t).index().gather(t, d, idx, out);
+            return Graph.record(out, "GatherBackward0", inputs(t), saved(idx), c -> new Tensor[] {
+                scatterAdd(Tensor.zeros(c.grad().dtype(), c.inputShape(0)), d, c.saved(0), c.grad())});
+        } finally {
+            releaseIndex(idx, index);
+        }
     }
 
     /**
@@ -65,13 +70,18 @@ public final class Indexing {
     public static Tensor scatter(Tensor t, long dim, Tensor index, Tensor src) {
         int d = Shapes.wrapDim(dim, t.dim());
         Tensor idx = longIndex(index, "scatter");
-        checkSameDtype(t, src, "scatter");
-        checkScatterShape(t, d, idx, src);
-        checkBounds(idx, sizeAt(t, d), d, "");
-        Tensor out = scatterRaw(t, d, idx, src, false);
-        return Graph.record(out, "ScatterBackward0", inputs(t, src), saved(idx), c -> new Tensor[] {
-            c.needs(0) ? scatter(c.grad(), d, c.saved(0), Tensor.zeros(c.grad().dtype(), c.saved(0).shape())) : null,
-            c.needs(1) ? padTo(gather(c.grad(), d, c.saved(0)), c.inputShape(1)) : null});
+        try {
+            checkSameDtype(t, src, "scatter");
+            checkScatterShape(t, d, idx, src);
+            checkBounds(idx, sizeAt(t, d), d, "");
+            Tensor out = scatterRaw(t, d, idx, src, false);
+            return Graph.record(out, "ScatterBackward0", inputs(t, src), saved(idx), c -> new Tensor[] {
+                c.needs(0) ? scatter(c.grad(), d, c.saved(0), Tensor.zeros(c.grad().dtype(), c.saved(0).shape()))
+                        : null,
+                c.needs(1) ? padTo(gather(c.grad(), d, c.saved(0)), c.inputShape(1)) : null});
+        } finally {
+            releaseIndex(idx, index);
+        }
     }
 
     /**
@@ -83,13 +93,24 @@ public final class Indexing {
         int d = Shapes.wrapDim(dim, t.dim());
         // PyTorch's scatter_add reports its dtype errors under the name "scatter" (shared scatter_meta_impl).
         Tensor idx = longIndex(index, "scatter");
-        checkSameDtype(t, src, "scatter");
-        checkScatterShape(t, d, idx, src);
-        checkBounds(idx, sizeAt(t, d), d, "");
-        Tensor out = scatterRaw(t, d, idx, src, true);
-        return Graph.record(out, "ScatterAddBackward0", inputs(t, src), saved(idx), c -> new Tensor[] {
-            c.needs(0) ? c.grad() : null,
-            c.needs(1) ? padTo(gather(c.grad(), d, c.saved(0)), c.inputShape(1)) : null});
+        try {
+            checkSameDtype(t, src, "scatter");
+            checkScatterShape(t, d, idx, src);
+            checkBounds(idx, sizeAt(t, d), d, "");
+            Tensor out = scatterRaw(t, d, idx, src, true);
+            return Graph.record(out, "ScatterAddBackward0", inputs(t, src), saved(idx), c -> new Tensor[] {
+                c.needs(0) ? c.grad() : null,
+                c.needs(1) ? padTo(gather(c.grad(), d, c.saved(0)), c.inputShape(1)) : null});
+        } finally {
+            releaseIndex(idx, index);
+        }
+    }
+
+    /** Closes the int64 copy/view made of {@code index} unless it is {@code index} itself or autograd saved it. */
+    private static void releaseIndex(Tensor idx, Tensor index) {
+        if (idx != index && !idx.isSavedForBackward()) {
+            idx.close();
+        }
     }
 
     /** A copy of {@code t} with {@code src} written (or added) at {@code idx}; records nothing. */
@@ -114,19 +135,23 @@ public final class Indexing {
                     + Shapes.str(index.shape()));
         }
         Tensor idx = vectorIndex(index, "index_select");
-        if (t.dim() == 0 && idx.numel() != 1) {
-            throw new IndexOutOfBoundsException("index_select(): Index to scalar can have only 1 value, got "
-                    + idx.numel() + " value(s)");
+        try {
+            if (t.dim() == 0 && idx.numel() != 1) {
+                throw new IndexOutOfBoundsException("index_select(): Index to scalar can have only 1 value, got "
+                        + idx.numel() + " value(s)");
+            }
+            checkBounds(idx, sizeAt(t, d), d, "index out of range in self: ");
+            long[] shape = t.shape();
+            if (shape.length > 0) {
+                shape[d] = idx.numel();
+            }
+            Tensor out = Tensor.empty(t.dtype(), shape);
+            Kernels.backend(t).index().indexSelect(t, d, idx, out);
+            return Graph.record(out, "IndexSelectBackward0", inputs(t), saved(idx), c -> new Tensor[] {
+                indexAdd(Tensor.zeros(c.grad().dtype(), c.inputShape(0)), d, c.saved(0), c.grad())});
+        } finally {
+            releaseIndex(idx, index);
         }
-        checkBounds(idx, sizeAt(t, d), d, "index out of range in self: ");
-        long[] shape = t.shape();
-        if (shape.length > 0) {
-            shape[d] = idx.numel();
-        }
-        Tensor out = Tensor.empty(t.dtype(), shape);
-        Kernels.backend(t).index().indexSelect(t, d, idx, out);
-        return Graph.record(out, "IndexSelectBackward0", inputs(t), saved(idx), c -> new Tensor[] {
-            indexAdd(Tensor.zeros(c.grad().dtype(), c.inputShape(0)), d, c.saved(0), c.grad())});
     }
 
     /**
@@ -141,14 +166,18 @@ public final class Indexing {
                     + Shapes.str(index.shape()));
         }
         Tensor idx = vectorIndex(index, "index_add_");
-        checkIndexAddShapes(t, d, idx, source);
-        checkBounds(idx, sizeAt(t, d), d, "index_add_(): ");
-        Tensor out = Tensor.empty(t.dtype(), t.shape());
-        Kernels.backend(t).pointwise().copy(t, out);
-        Kernels.backend(t).index().indexAdd(out, d, idx, source);
-        return Graph.record(out, "IndexAddBackward0", inputs(t, source), saved(idx), c -> new Tensor[] {
-            c.needs(0) ? c.grad() : null,
-            c.needs(1) ? Views.reshape(indexSelect(c.grad(), d, c.saved(0)), c.inputShape(1)) : null});
+        try {
+            checkIndexAddShapes(t, d, idx, source);
+            checkBounds(idx, sizeAt(t, d), d, "index_add_(): ");
+            Tensor out = Tensor.empty(t.dtype(), t.shape());
+            Kernels.backend(t).pointwise().copy(t, out);
+            Kernels.backend(t).index().indexAdd(out, d, idx, source);
+            return Graph.record(out, "IndexAddBackward0", inputs(t, source), saved(idx), c -> new Tensor[] {
+                c.needs(0) ? c.grad() : null,
+                c.needs(1) ? Views.reshape(indexSelect(c.grad(), d, c.saved(0)), c.inputShape(1)) : null});
+        } finally {
+            releaseIndex(idx, index);
+        }
     }
 
     // -------------------------------------------------------------- one_hot

@@ -3,6 +3,7 @@ package dev.kiln.ops;
 import dev.kiln.autograd.Graph;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shapes;
+import dev.kiln.tensor.LeakTracking;
 import dev.kiln.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -143,16 +144,26 @@ public final class Joining {
         }
         long[] first = tensors.get(0).shape();
         int d = Shapes.wrapDim(dim, first.length + 1);
-        List<Tensor> unsqueezed = new ArrayList<>(tensors.size());
         for (int i = 0; i < tensors.size(); i++) {
             Tensor t = tensors.get(i);
             if (!Arrays.equals(t.shape(), first)) {
                 throw new IllegalArgumentException("stack expects each tensor to be equal size, but got "
                         + Shapes.str(first) + " at entry 0 and " + Shapes.str(t.shape()) + " at entry " + i);
             }
-            unsqueezed.add(Views.unsqueeze(t, d));
         }
-        return cat(unsqueezed, d);
+        List<Tensor> unsqueezed = new ArrayList<>(tensors.size());
+        try {
+            for (Tensor t : tensors) {
+                unsqueezed.add(Views.unsqueeze(t, d));
+            }
+            return cat(unsqueezed, d);
+        } finally {
+            for (Tensor u : unsqueezed) {
+                if (!u.isSavedForBackward()) {
+                    u.close(); // views for cat only (cat saves nothing today; the check keeps that honest)
+                }
+            }
+        }
     }
 
     /**
@@ -230,7 +241,7 @@ public final class Joining {
         List<Tensor> out = new ArrayList<>(sizes.length);
         long start = 0;
         for (long s : sizes) {
-            out.add(Views.narrow(t, d, start, s));
+            out.add(LeakTracking.handedOut(Views.narrow(t, d, start, s))); // every piece is a result
             start += s;
         }
         return out;

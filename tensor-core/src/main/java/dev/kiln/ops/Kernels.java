@@ -99,6 +99,9 @@ final class Kernels {
         Tensor out = Tensor.empty(op.isComparison() ? DType.BOOL : t, shape);
         try {
             backend(a).pointwise().binary(op, ae, be, out);
+        } catch (RuntimeException | Error e) {
+            out.close(); // e.g. an input closed under us: the output must not outlive the failure
+            throw e;
         } finally {
             release(ae, ac, a);
             release(be, bc, b);
@@ -116,6 +119,9 @@ final class Kernels {
         Tensor out = Tensor.empty(t, a.shape());
         try {
             backend(a).pointwise().unary(op, ac, out);
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
         } finally {
             release(ac, a);
         }

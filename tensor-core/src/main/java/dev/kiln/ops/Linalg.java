@@ -8,6 +8,7 @@ import dev.kiln.autograd.Graph;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 
 /**
  * Matrix products with PyTorch's {@code matmul} dispatch: 1-d vectors get a dim added and removed, batch dims
@@ -22,16 +23,18 @@ public final class Linalg {
             throw new IllegalArgumentException("both arguments to matmul need to be at least 1D, but they are "
                     + a.dim() + "D and " + b.dim() + "D");
         }
-        Tensor a2 = a.dim() == 1 ? Views.unsqueeze(a, 0) : a;
-        Tensor b2 = b.dim() == 1 ? Views.unsqueeze(b, 1) : b;
-        Tensor out = batchedMatmul(a2, b2, a, b);
-        if (a.dim() == 1) {
-            out = Views.squeeze(out, -2);
+        try (TensorScope temps = TensorScope.openTemporaries()) { // the unsqueezed views and unsqueezed product
+            Tensor a2 = a.dim() == 1 ? Views.unsqueeze(a, 0) : a;
+            Tensor b2 = b.dim() == 1 ? Views.unsqueeze(b, 1) : b;
+            Tensor out = batchedMatmul(a2, b2, a, b);
+            if (a.dim() == 1) {
+                out = Views.squeeze(out, -2);
+            }
+            if (b.dim() == 1) {
+                out = Views.squeeze(out, -1);
+            }
+            return temps.handOut(out);
         }
-        if (b.dim() == 1) {
-            out = Views.squeeze(out, -1);
-        }
-        return out;
     }
 
     public static Tensor mm(Tensor a, Tensor b) {
@@ -69,15 +72,15 @@ public final class Linalg {
         long[] batch = Shapes.broadcast(batchA, batchB);
         long batchCount = Shapes.numel(batch);
         Tensor out;
-        try (var g = Autograd.noGrad()) {
+        // Graph-free: the casts, broadcast views and [B, M, K] reshapes are temporaries (the kernel fences them).
+        try (var g = Autograd.noGrad(); TensorScope temps = TensorScope.openTemporaries()) {
             Tensor a3 = Views.reshape(Kernels.broadcastTo(Kernels.cast(a, t), concat(batch, m, k)),
                     new long[] {batchCount, m, k});
             Tensor b3 = Views.reshape(Kernels.broadcastTo(Kernels.cast(b, t), concat(batch, k, n)),
                     new long[] {batchCount, k, n});
             Tensor o3 = Tensor.empty(t, batchCount, m, n);
             Kernels.backend(a).linalg().bmm(a3, b3, o3);
-            out = Views.view(o3, concat(batch, m, n));
-            Kernels.release(o3, out);
+            out = temps.handOut(Views.view(o3, concat(batch, m, n)));
         }
         // d(A@B)/dA = G @ B^T, d/dB = A^T @ G; summed back over broadcast batch dims.
         return Graph.record(out, "MmBackward0", inputs(a, b), saved(a, b), c -> new Tensor[] {

@@ -8,6 +8,7 @@ import dev.kiln.backend.BinaryOp;
 import dev.kiln.backend.UnaryOp;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 
 /**
  * Elementwise ops with broadcasting and type promotion. Each op states its forward and, right below it, its
@@ -198,7 +199,9 @@ public final class Pointwise {
 
     /** GELU(x) = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)); composed, so its gradient follows from the parts. */
     public static Tensor gelu(Tensor a) {
-        return mul(mul(a, 0.5), add(erf(mul(a, 0.7071067811865476)), 1));
+        try (TensorScope temps = TensorScope.openTemporaries()) {
+            return temps.handOut(mul(mul(a, 0.5), add(erf(mul(a, 0.7071067811865476)), 1)));
+        }
     }
 
     // -------------------------------------------------------------- selection

@@ -11,6 +11,7 @@ import dev.kiln.backend.Window2d;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 import dev.kiln.tensor.ValuesIndices;
 
 /**
@@ -32,12 +33,24 @@ public final class Pooling {
      */
     public static Tensor maxPool2d(Tensor input, long[] kernel, long[] stride, long[] padding, long[] dilation,
                                    boolean ceilMode) {
-        return maxPool2dWithIndices(input, kernel, stride, padding, dilation, ceilMode).values();
+        ValuesIndices r = maxPool2dWithIndices(input, kernel, stride, padding, dilation, ceilMode);
+        if (!r.indices().isSavedForBackward()) {
+            r.indices().close(); // only backward needs the argmax
+        }
+        return r.values();
     }
 
     /** {@link #maxPool2d} plus the argmax of each window as a flat index {@code iy * W + ix} into its input plane. */
     public static ValuesIndices maxPool2dWithIndices(Tensor input, long[] kernel, long[] stride, long[] padding,
                                                      long[] dilation, boolean ceilMode) {
+        try (TensorScope temps = TensorScope.openTemporaries()) { // batched views and contiguous copies
+            ValuesIndices r = maxPoolInScope(input, kernel, stride, padding, dilation, ceilMode);
+            return new ValuesIndices(temps.handOut(r.values()), temps.handOut(r.indices()));
+        }
+    }
+
+    private static ValuesIndices maxPoolInScope(Tensor input, long[] kernel, long[] stride, long[] padding,
+                                                long[] dilation, boolean ceilMode) {
         String op = "max_pool2d";
         checkInput(input, op);
         Tensor x = batched(input);
@@ -68,6 +81,13 @@ public final class Pooling {
      */
     public static Tensor avgPool2d(Tensor input, long[] kernel, long[] stride, long[] padding, boolean ceilMode,
                                    boolean countIncludePad) {
+        try (TensorScope temps = TensorScope.openTemporaries()) {
+            return temps.handOut(avgPoolInScope(input, kernel, stride, padding, ceilMode, countIncludePad));
+        }
+    }
+
+    private static Tensor avgPoolInScope(Tensor input, long[] kernel, long[] stride, long[] padding, boolean ceilMode,
+                                         boolean countIncludePad) {
         String op = "avg_pool2d";
         checkInput(input, op);
         Tensor x = batched(input);
@@ -114,6 +134,12 @@ public final class Pooling {
         ConvArgs.checkNonNegative(size, "adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0"
                 + " but received " + ConvArgs.tuple(size));
         Im2Col.checkFloating(input, "adaptive_avg_pool2d");
+        try (TensorScope temps = TensorScope.openTemporaries()) {
+            return temps.handOut(adaptiveInScope(input, size));
+        }
+    }
+
+    private static Tensor adaptiveInScope(Tensor input, long[] size) {
         Tensor x = batched(input);
         Tensor out = Tensor.empty(x.dtype(), x.size(0), x.size(1), size[0], size[1]);
         try (var g = Autograd.noGrad()) {

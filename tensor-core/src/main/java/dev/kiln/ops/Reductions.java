@@ -8,6 +8,7 @@ import dev.kiln.backend.ReduceKernels.Op;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 import dev.kiln.tensor.ValuesIndices;
 import java.util.Arrays;
 
@@ -28,6 +29,9 @@ public final class Reductions {
         }
         for (long d : dims) {
             int w = Shapes.wrapDim(d, t.dim());
+            if (t.dim() == 0) {
+                continue; // a 0-d tensor accepts dim 0 / -1 and reduces nothing, as in PyTorch
+            }
             if (mask[w]) {
                 throw new IllegalArgumentException("dim " + w + " appears multiple times in the list of dims");
             }
@@ -81,6 +85,9 @@ public final class Reductions {
             flatOut.close();
             Kernels.release(rows, moved);
             moved.close();
+        } catch (RuntimeException | Error e) {
+            out.close(); // e.g. the input was closed: no half-made output outlives the failure
+            throw e;
         }
         return out;
     }
@@ -105,7 +112,9 @@ public final class Reductions {
                 count *= t.size(i);
             }
         }
-        return Pointwise.div(sum(t, dims, keepdim), (double) count);
+        try (Tensor total = sum(t, dims, keepdim)) { // not saved by div-by-scalar: free it at once
+            return Pointwise.div(total, (double) count);
+        }
     }
 
 
@@ -176,7 +185,9 @@ public final class Reductions {
     }
 
     public static Tensor argmax(Tensor t) {
-        return reduceRaw(Op.ARGMAX, Views.reshape(t, new long[] {-1}), new boolean[] {true}, false, DType.INT64);
+        try (Tensor flat = Views.reshape(t, new long[] {-1})) {
+            return reduceRaw(Op.ARGMAX, flat, new boolean[] {true}, false, DType.INT64);
+        }
     }
 
     public static Tensor argmax(Tensor t, long dim, boolean keepdim) {
@@ -184,7 +195,9 @@ public final class Reductions {
     }
 
     public static Tensor argmin(Tensor t) {
-        return reduceRaw(Op.ARGMIN, Views.reshape(t, new long[] {-1}), new boolean[] {true}, false, DType.INT64);
+        try (Tensor flat = Views.reshape(t, new long[] {-1})) {
+            return reduceRaw(Op.ARGMIN, flat, new boolean[] {true}, false, DType.INT64);
+        }
     }
 
     public static Tensor argmin(Tensor t, long dim, boolean keepdim) {
@@ -206,10 +219,12 @@ public final class Reductions {
                 n *= t.size(i);
             }
         }
-        Tensor centered = Pointwise.sub(t, mean(t, dims, true));
-        Tensor ss = sum(Pointwise.mul(centered, centered), dims, keepdim);
-        // NOTE: N - correction <= 0 yields inf/nan exactly as PyTorch does (with its warning).
-        return Pointwise.div(ss, (double) Math.max(0, n - correction));
+        try (TensorScope temps = TensorScope.openTemporaries()) { // mean, centered, squares (saved ones survive)
+            Tensor centered = Pointwise.sub(t, mean(t, dims, true));
+            Tensor ss = sum(Pointwise.mul(centered, centered), dims, keepdim);
+            // NOTE: N - correction <= 0 yields inf/nan exactly as PyTorch does (with its warning).
+            return temps.handOut(Pointwise.div(ss, (double) Math.max(0, n - correction)));
+        }
     }
 
     // -------------------------------------------------------------- softmax family
@@ -238,6 +253,7 @@ public final class Reductions {
             Kernels.release(res, out);
             Kernels.release(src, moved);
             Kernels.release(moved, x);
+            Kernels.release(x, t); // the float32 copy of an integer input
         }
         if (log) {
             // d logsoftmax: g - exp(out) * sum(g, dim)
@@ -254,6 +270,12 @@ public final class Reductions {
 
     /** {@code log(sum(exp(x), dim))}, computed stably around the max; composed for its gradient. */
     public static Tensor logsumexp(Tensor t, long dim, boolean keepdim) {
+        try (TensorScope temps = TensorScope.openTemporaries()) { // the max shift and partial results
+            return temps.handOut(logsumexpInScope(t, dim, keepdim));
+        }
+    }
+
+    private static Tensor logsumexpInScope(Tensor t, long dim, boolean keepdim) {
         Tensor m;
         try (var g = dev.kiln.autograd.Autograd.noGrad()) {
             Tensor raw = max(t, dim, true).values();

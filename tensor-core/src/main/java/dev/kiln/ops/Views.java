@@ -22,6 +22,14 @@ public final class Views {
         return Tensor.ofStorage(t.storage(), t.dtype(), shape, strides, offset).markViewOf(t);
     }
 
+    /**
+     * Gives {@code view} a fresh node from its base's current history (PyTorch's regenerated view grad_fn), for a
+     * view whose storage was written in place after its node was recorded; called by {@link Tensor#gradFn()}.
+     */
+    public static void regenerateGradFn(Tensor view) {
+        CopySlices.regenerate(view);
+    }
+
     /** Shares storage but is no view for autograd: in-place edits through it are caught by the version counter. */
     public static Tensor detach(Tensor t) {
         return Tensor.ofStorage(t.storage(), t.dtype(), t.shape(), t.strides(), t.storageOffset());
@@ -257,10 +265,12 @@ public final class Views {
             }
         }
         Tensor out = make(t, shape, strides, t.storageOffset() + i * t.stride(d));
+        // The gradient is written through a view of zeros: with create_graph, copy_ records CopySlices, so
+        // double backward goes through select.
         return Graph.record(out, "SelectBackward0", inputs(t), Graph.NONE, c -> {
             Tensor g = Tensor.zeros(c.grad().dtype(), c.inputShape(0));
-            try (var view = Tensor.ofStorage(g.storage(), g.dtype(), shape, strides, i * g.stride(d))) {
-                Kernels.backend(g).pointwise().copy(c.grad(), view);
+            try (Tensor view = select(g, d, i)) {
+                InPlace.copy(view, c.grad());
             }
             return new Tensor[] {g};
         });
@@ -281,13 +291,10 @@ public final class Views {
         strides[d] = t.stride(d) * step;
         long offset = t.storageOffset() + s * t.stride(d);
         Tensor out = make(t, shape, strides, offset);
-        return Graph.record(out, "SliceBackward0", inputs(t), Graph.NONE, c -> {
+        return Graph.record(out, "SliceBackward0", inputs(t), Graph.NONE, c -> { // differentiable as select's
             Tensor g = Tensor.zeros(c.grad().dtype(), c.inputShape(0));
-            long[] gs = g.strides();
-            long[] vs = gs.clone();
-            vs[d] = gs[d] * step;
-            try (var view = Tensor.ofStorage(g.storage(), g.dtype(), shape, vs, s * gs[d])) {
-                Kernels.backend(g).pointwise().copy(c.grad(), view);
+            try (Tensor view = slice(g, d, s, s + (shape[d] - 1) * step + 1, step)) {
+                InPlace.copy(view, c.grad());
             }
             return new Tensor[] {g};
         });

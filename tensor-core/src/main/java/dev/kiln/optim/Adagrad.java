@@ -17,8 +17,14 @@ import java.util.Map;
  * </pre>
  * State per parameter: {@code step} and {@code sum}, PyTorch's names. PyTorch fills {@code sum} when the optimizer
  * is built; here it is made on the parameter's first step, which gives the same updates.
+ *
+ * <p>NOTE: {@code sum} starts at the optimizer's (constructor) {@code initial_accumulator_value} for every group,
+ * as in PyTorch 1.13 (its constructor fills the state before groups are consulted), so a param group's own
+ * {@code initial_accumulator_value} has no effect; checked against PyTorch by {@code OptimTorchTest}.
  */
 public class Adagrad extends Optimizer {
+    private final double initialAccumulatorValue;
+
     /** Defaults: {@code lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, maximize=false}. */
     public static Options options() {
         LinkedHashMap<String, Object> d = new LinkedHashMap<>();
@@ -36,11 +42,12 @@ public class Adagrad extends Optimizer {
     }
 
     public Adagrad(Collection<Tensor> params, Options options) {
-        super("Adagrad", oneGroup(params), options);
+        this(oneGroup(params), options);
     }
 
     public Adagrad(List<ParamGroup> groups, Options options) {
         super("Adagrad", groups, options);
+        initialAccumulatorValue = (Double) options.asMap().get("initial_accumulator_value");
     }
 
     @Override
@@ -64,7 +71,7 @@ public class Adagrad extends Optimizer {
         }
         Tensor sum = s.tensor("sum");
         if (sum == null) {
-            sum = Tensor.fullLike(p, group.getDouble("initial_accumulator_value"));
+            sum = Tensor.fullLike(p, initialAccumulatorValue);
             s.putTensor("sum", sum);
         }
         sum.add_(g.mul(g));

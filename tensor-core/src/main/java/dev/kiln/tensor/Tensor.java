@@ -9,6 +9,7 @@ import dev.kiln.memory.Storage;
 import dev.kiln.ops.Creation;
 import dev.kiln.ops.Views;
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.FieldVector;
 
@@ -42,9 +43,12 @@ public final class Tensor extends TensorMath implements AutoCloseable {
     private boolean requiresGrad;
     private Tensor grad;
     private Node gradFn;
+    private int gradFnVersion; // storage version when gradFn was set; a view whose storage moved on is regenerated
     private Node gradAccumulator;
     private boolean retainsGrad;
     private Tensor viewBase; // the tensor whose storage a view op (view, select, ...) reinterprets; null otherwise
+    private LeakTracking.Site leakSite; // while LeakTracking follows it: the call that made it, until handed out
+    private int savedForBackward; // graph nodes holding it for backward: an op's temporaries scope must not close it
 
     /** Makes a tensor over {@code storage}, taking ownership of one reference to it. */
     private Tensor(Storage storage, DType dtype, Device device, long[] shape, long[] strides, long offset) {
@@ -55,6 +59,7 @@ public final class Tensor extends TensorMath implements AutoCloseable {
         this.strides = strides;
         this.offset = offset;
         this.cleanable = CLEANER.register(this, new Releaser(storage));
+        this.leakSite = LeakTracking.onCreate();
         TensorScope scope = TensorScope.current();
         if (scope != null) {
             ownerScope = scope;
@@ -108,54 +113,66 @@ public final class Tensor extends TensorMath implements AutoCloseable {
 
     /** The sizes of each dimension (a copy). */
     public long[] shape() {
+        touch();
         return shape.clone();
     }
 
     public long size(long dim) {
+        touch();
         return shape[Shapes.wrapDim(dim, shape.length)];
     }
 
     /** Strides in elements, like {@code tensor.stride()} (a copy). */
     public long[] strides() {
+        touch();
         return strides.clone();
     }
 
     public long stride(long dim) {
+        touch();
         return strides[Shapes.wrapDim(dim, shape.length)];
     }
 
     public long storageOffset() {
+        touch();
         return offset;
     }
 
     public int dim() {
+        touch();
         return shape.length;
     }
 
     public long numel() {
+        touch();
         return Shapes.numel(shape);
     }
 
     public DType dtype() {
+        touch();
         return dtype;
     }
 
     public Device device() {
+        touch();
         return device;
     }
 
     /** The shared storage; throws if this tensor was closed. */
     public Storage storage() {
+        touch();
         checkOpen();
         return storage;
     }
 
     public boolean isContiguous() {
+        touch();
         return Shapes.isContiguous(shape, strides);
     }
 
     /** Native address of element {@code [0, 0, ...]}. */
     public long dataAddress() {
+        touch();
         checkOpen();
         return storage.address() + offset * dtype.byteSize();
     }
@@ -163,6 +180,7 @@ public final class Tensor extends TensorMath implements AutoCloseable {
     // ---------------------------------------------------------------- memory
 
     public boolean isClosed() {
+        touch();
         return closed;
     }
 
@@ -175,12 +193,58 @@ public final class Tensor extends TensorMath implements AutoCloseable {
         if (!closed) {
             closed = true;
             ownerScope = null;
+            leakSite = null;
             cleanable.clean();
             if (grad != null) {
                 grad.close();
                 grad = null;
             }
         }
+    }
+
+    /**
+     * Leak tracking (tests only): a touch from outside the call that created this tensor means it was handed out.
+     * Costs one null check when tracking is off.
+     */
+    void touch() {
+        if (leakSite != null && !LeakTracking.inKernel()) {
+            LeakTracking.onTouch(this);
+        }
+    }
+
+    /**
+     * Marks this tensor as saved by an autograd node for its backward formula (not for user code): an op's
+     * {@link TensorScope#openTemporaries temporaries scope} hands it to the enclosing scope instead of closing it.
+     */
+    public void markSavedForBackward() {
+        savedForBackward++;
+        handedOut();
+    }
+
+    /** A node that saved this tensor released it (backward ran without {@code retainGraph}); not for user code. */
+    public void releaseSavedForBackward() {
+        if (savedForBackward > 0) {
+            savedForBackward--;
+        }
+    }
+
+    public boolean isSavedForBackward() {
+        return savedForBackward > 0;
+    }
+
+    /** Leak tracking: this tensor now has an owner (a caller, a scope keep/detach, autograd, a view). */
+    void handedOut() {
+        leakSite = null;
+    }
+
+    /** Leak tracking: the call that made this tensor if it was never handed out, else null. */
+    LeakTracking.Site leakSite() {
+        return leakSite;
+    }
+
+    /** The shape without counting as a touch (for leak reports). */
+    long[] shapeUntracked() {
+        return shape.clone();
     }
 
     void checkOpen() {
@@ -202,12 +266,20 @@ public final class Tensor extends TensorMath implements AutoCloseable {
 
     /** Reads the element at storage index {@code storageIndex} as a double. */
     public double getDouble(long storageIndex) {
-        return Elements.get(dtype, storage().address() + storageIndex * dtype.byteSize());
+        try {
+            return Elements.get(dtype, storage().address() + storageIndex * dtype.byteSize());
+        } finally {
+            Reference.reachabilityFence(this); // the read must not race this tensor's Cleaner (see backend Fenced)
+        }
     }
 
     /** Reads the element at storage index {@code storageIndex} as a long (floating types are truncated). */
     public long getLong(long storageIndex) {
-        return Elements.getLong(dtype, storage().address() + storageIndex * dtype.byteSize());
+        try {
+            return Elements.getLong(dtype, storage().address() + storageIndex * dtype.byteSize());
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** Storage index of the element at a multi-index. */
@@ -230,6 +302,7 @@ public final class Tensor extends TensorMath implements AutoCloseable {
 
     /** The element at a multi-index, as a double. */
     public double get(long... index) {
+        touch();
         return getDouble(storageIndex(index));
     }
 
@@ -237,11 +310,12 @@ public final class Tensor extends TensorMath implements AutoCloseable {
     public Tensor set(double value, long... index) {
         Elements.put(dtype, storage().address() + storageIndex(index) * dtype.byteSize(), value);
         storage.bumpVersion();
-        return this;
+        return this; // returning this keeps it reachable through the write
     }
 
     /** The value of a one-element tensor, like {@code tensor.item()}. */
     public double item() {
+        touch();
         checkOpen(); // a released tensor says so, whatever its size
         if (numel() != 1) {
             throw new IllegalStateException("a Tensor with " + numel() + " elements cannot be converted to Scalar"
@@ -253,11 +327,13 @@ public final class Tensor extends TensorMath implements AutoCloseable {
     // ---------------------------------------------------------------- autograd
 
     public boolean requiresGrad() {
+        touch();
         return requiresGrad;
     }
 
     /** Sets whether autograd records operations on this leaf tensor, like {@code requires_grad_()}. */
     public Tensor requiresGrad_(boolean value) {
+        touch();
         if (gradFn != null && !value) {
             throw new IllegalStateException("you can only change requires_grad flags of leaf variables. If you want to "
                     + "use a computed variable in a subgraph that doesn't require differentiation use "
@@ -273,6 +349,7 @@ public final class Tensor extends TensorMath implements AutoCloseable {
 
     /** The accumulated gradient, or null. */
     public Tensor grad() {
+        touch();
         return grad;
     }
 
@@ -281,6 +358,7 @@ public final class Tensor extends TensorMath implements AutoCloseable {
      * tensor owned, is released: when the innermost open {@link TensorScope} closes, or at once if none is open.
      */
     public void setGrad(Tensor g) {
+        touch();
         if (g != null && !java.util.Arrays.equals(g.shape, shape)) {
             throw new IllegalArgumentException("assigned grad has data of a different size: grad " + Shapes.str(g.shape)
                     + " vs tensor " + Shapes.str(shape));
@@ -302,13 +380,23 @@ public final class Tensor extends TensorMath implements AutoCloseable {
         }
     }
 
+    /**
+     * The node that made this tensor, or null for a leaf. A view whose storage was modified in place since its node
+     * was recorded (through its base or another view) gets a node regenerated from its base's current history
+     * first, as PyTorch does, so it never backpropagates into values that were overwritten.
+     */
     public Node gradFn() {
+        touch();
+        if (gradFn != null && viewBase != null && !closed && storage.version() != gradFnVersion) {
+            Views.regenerateGradFn(this);
+        }
         return gradFn;
     }
 
     /** Set by ops that record history; not for user code. */
     public void setGradFn(Node node) {
         gradFn = node;
+        gradFnVersion = closed ? 0 : storage.version();
         requiresGrad = node != null || requiresGrad;
     }
 
@@ -336,15 +424,18 @@ public final class Tensor extends TensorMath implements AutoCloseable {
     /** Marks this tensor as a view of {@code base} (or of base's own base); set by view ops, not for user code. */
     public Tensor markViewOf(Tensor base) {
         viewBase = base.viewBase != null ? base.viewBase : base;
+        viewBase.handedOut(); // the view owns a reference to its base (autograd reaches it through viewBase)
         return this;
     }
 
     public boolean isLeaf() {
+        touch();
         return gradFn == null;
     }
 
     /** Keeps {@code .grad} for this non-leaf tensor after backward, like {@code retain_grad()}. */
     public Tensor retainGrad() {
+        touch();
         if (!requiresGrad) {
             throw new IllegalStateException("can't retain_grad on Tensor that has requires_grad=False");
         }
@@ -361,29 +452,35 @@ public final class Tensor extends TensorMath implements AutoCloseable {
 
     /** Backpropagates from this scalar: accumulates d(this)/d(leaf) into every leaf's {@code .grad}. */
     public void backward() {
+        touch();
         Engine.backward(this, null, false, false);
     }
 
     /** Backpropagates with an explicit upstream gradient of this tensor's shape (vector-Jacobian product). */
     public void backward(Tensor gradient) {
+        touch();
         Engine.backward(this, gradient, false, false);
     }
 
     public void backward(Tensor gradient, boolean retainGraph) {
+        touch();
         Engine.backward(this, gradient, retainGraph, false);
     }
 
     public void backward(Tensor gradient, boolean retainGraph, boolean createGraph) {
+        touch();
         Engine.backward(this, gradient, retainGraph, createGraph);
     }
 
     /** A tensor sharing storage with this one but cut from the graph, like {@code detach()}. */
     public Tensor detach() {
+        touch();
         return Views.detach(this);
     }
 
     /** Detaches in place: this tensor becomes a leaf that does not require grad. */
     public Tensor detach_() {
+        touch();
         gradFn = null;
         requiresGrad = false;
         return this;
@@ -489,6 +586,7 @@ public final class Tensor extends TensorMath implements AutoCloseable {
     /** Prints like PyTorch: {@code tensor([[1., 2.], [3., 4.]], requires_grad=True)}. */
     @Override
     public String toString() {
+        touch();
         if (closed) {
             return "tensor(<released>, shape=" + Shapes.str(shape) + ")";
         }

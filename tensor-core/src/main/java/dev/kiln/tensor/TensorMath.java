@@ -7,6 +7,7 @@ import dev.kiln.ops.Joining;
 import dev.kiln.ops.Linalg;
 import dev.kiln.ops.Pointwise;
 import dev.kiln.ops.Reductions;
+import dev.kiln.ops.Scans;
 import java.util.List;
 
 /**
@@ -18,26 +19,35 @@ abstract class TensorMath extends TensorFactories {
     TensorMath() {
     }
 
+    /** This tensor, for a method that reads its values out (a settled touch; see {@link LeakTracking}). */
+    private Tensor values() {
+        Tensor t = (Tensor) this;
+        t.touch();
+        return t;
+    }
+
     private Tensor self() {
-        return (Tensor) this;
+        Tensor t = (Tensor) this;
+        t.touch(); // every math method is a use of this tensor by whoever called it (leak tracking)
+        return t;
     }
 
     // ---------------------------------------------------------------- Java arrays out (row-major copies)
 
     public float[] toFloatArray() {
-        return Creation.toFloatArray(self());
+        return Creation.toFloatArray(values());
     }
 
     public double[] toDoubleArray() {
-        return Creation.toDoubleArray(self());
+        return Creation.toDoubleArray(values());
     }
 
     public long[] toLongArray() {
-        return Creation.toLongArray(self());
+        return Creation.toLongArray(values());
     }
 
     public boolean[] toBooleanArray() {
-        return Creation.toBooleanArray(self());
+        return Creation.toBooleanArray(values());
     }
 
     // ---------------------------------------------------------------- pointwise math
@@ -52,7 +62,12 @@ abstract class TensorMath extends TensorFactories {
 
     /** {@code self() + alpha * other}. */
     public Tensor add(Tensor other, double alpha) {
-        return Pointwise.add(self(), alpha == 1 ? other : Pointwise.mul(other, alpha));
+        if (alpha == 1) {
+            return Pointwise.add(self(), other);
+        }
+        try (Tensor scaled = Pointwise.mul(other, alpha)) { // add saves nothing: the scaled copy is a temporary
+            return Pointwise.add(self(), scaled);
+        }
     }
 
     public Tensor sub(Tensor other) {
@@ -315,15 +330,41 @@ abstract class TensorMath extends TensorFactories {
     }
 
     public Tensor std() {
-        return Reductions.var(self(), null, 1, false).sqrt();
+        try (Tensor v = Reductions.var(self(), null, 1, false)) { // sqrt saves its output, not v
+            return v.sqrt();
+        }
     }
 
     public Tensor std(long dim, boolean keepdim) {
-        return Reductions.var(self(), new long[] {dim}, 1, keepdim).sqrt();
+        try (Tensor v = Reductions.var(self(), new long[] {dim}, 1, keepdim)) {
+            return v.sqrt();
+        }
     }
 
     public Tensor std(long[] dims, long correction, boolean keepdim) {
-        return Reductions.var(self(), dims, correction, keepdim).sqrt();
+        try (Tensor v = Reductions.var(self(), dims, correction, keepdim)) {
+            return v.sqrt();
+        }
+    }
+
+    /** Cumulative sum along {@code dim}, like {@code torch.cumsum}; integral and bool inputs give int64. */
+    public Tensor cumsum(long dim) {
+        return Scans.cumsum(self(), dim, null);
+    }
+
+    /** Cumulative sum along {@code dim}, computed in (and returned as) {@code dtype}. */
+    public Tensor cumsum(long dim, DType dtype) {
+        return Scans.cumsum(self(), dim, dtype);
+    }
+
+    /** Cumulative product along {@code dim}, like {@code torch.cumprod}; integral and bool inputs give int64. */
+    public Tensor cumprod(long dim) {
+        return Scans.cumprod(self(), dim, null);
+    }
+
+    /** Cumulative product along {@code dim}, computed in (and returned as) {@code dtype}. */
+    public Tensor cumprod(long dim, DType dtype) {
+        return Scans.cumprod(self(), dim, dtype);
     }
 
     public Tensor softmax(long dim) {
@@ -402,53 +443,54 @@ abstract class TensorMath extends TensorFactories {
     }
 
     // ---------------------------------------------------------------- in place (names end with _)
+    // The flag says whether the op's gradient reads the original self (then it runs on a clone; see InPlace).
 
     public Tensor add_(Tensor other) {
-        return InPlace.apply(self(), Pointwise.add(self(), other), "add_");
+        return InPlace.apply(self(), s -> Pointwise.add(s, other), false, "add_");
     }
 
     public Tensor add_(double other) {
-        return InPlace.apply(self(), Pointwise.add(self(), other), "add_");
+        return InPlace.apply(self(), s -> Pointwise.add(s, other), false, "add_");
     }
 
     public Tensor sub_(Tensor other) {
-        return InPlace.apply(self(), Pointwise.sub(self(), other), "sub_");
+        return InPlace.apply(self(), s -> Pointwise.sub(s, other), false, "sub_");
     }
 
     public Tensor sub_(double other) {
-        return InPlace.apply(self(), Pointwise.add(self(), -other), "sub_");
+        return InPlace.apply(self(), s -> Pointwise.add(s, -other), false, "sub_");
     }
 
     public Tensor mul_(Tensor other) {
-        return InPlace.apply(self(), Pointwise.mul(self(), other), "mul_");
+        return InPlace.apply(self(), s -> Pointwise.mul(s, other), other.requiresGrad(), "mul_");
     }
 
     public Tensor mul_(double other) {
-        return InPlace.apply(self(), Pointwise.mul(self(), other), "mul_");
+        return InPlace.apply(self(), s -> Pointwise.mul(s, other), false, "mul_");
     }
 
     public Tensor div_(Tensor other) {
-        return InPlace.apply(self(), Pointwise.div(self(), other), "div_");
+        return InPlace.apply(self(), s -> Pointwise.div(s, other), other.requiresGrad(), "div_");
     }
 
     public Tensor div_(double other) {
-        return InPlace.apply(self(), Pointwise.div(self(), other), "div_");
+        return InPlace.apply(self(), s -> Pointwise.div(s, other), false, "div_");
     }
 
     public Tensor clamp_(double min, double max) {
-        return InPlace.apply(self(), Pointwise.clamp(self(), min, max), "clamp_");
+        return InPlace.apply(self(), s -> Pointwise.clamp(s, min, max), self().requiresGrad(), "clamp_");
     }
 
     public Tensor relu_() {
-        return InPlace.apply(self(), Pointwise.relu(self()), "relu_");
+        return InPlace.apply(self(), Pointwise::relu, false, "relu_");
     }
 
     public Tensor exp_() {
-        return InPlace.apply(self(), Pointwise.exp(self()), "exp_");
+        return InPlace.apply(self(), Pointwise::exp, false, "exp_");
     }
 
     public Tensor maskedFill_(Tensor mask, double value) {
-        return InPlace.apply(self(), Indexing.maskedFill(self(), mask, value), "masked_fill_");
+        return InPlace.apply(self(), s -> Indexing.maskedFill(s, mask, value), false, "masked_fill_");
     }
 
     public Tensor fill_(double value) {

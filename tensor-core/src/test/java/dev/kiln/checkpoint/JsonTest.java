@@ -39,4 +39,20 @@ class JsonTest {
             assertTrue(e.getMessage().contains("at offset"), e.getMessage());
         }
     }
+
+    @Test
+    void messagesNameTheProblemAndOffset() {
+        assertEquals("duplicate key \"a\" at offset 8", message("{\"a\":1, \"a\":2}"));
+        assertEquals("trailing data after the JSON value at offset 7", message("{\"a\":1}{}"));
+        assertEquals("integer 99999999999999999999 does not fit in 64 bits at offset 1",
+                message("[99999999999999999999]"));
+        assertEquals("unpaired surrogate in \\u escape at offset 0", message("\"\\ud800\""));
+        assertEquals("unexpected end of JSON at offset 2", message("  "));
+        assertTrue(message("[".repeat(100) + "]".repeat(100)).contains("nesting depth"), "depth limit");
+        assertEquals("Non-standard token 'NaN' at offset 4", message("[NaN]"));
+    }
+
+    private static String message(String bad) {
+        return assertThrows(Json.ParseException.class, () -> Json.parse(bad), bad).getMessage();
+    }
 }

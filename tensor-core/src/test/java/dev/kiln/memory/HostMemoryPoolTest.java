@@ -7,6 +7,13 @@ import dev.kiln.Kiln;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
 import org.apache.arrow.memory.BufferAllocator;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /** Large blocks are recycled by exact size; Arrow's accounting still returns to zero; emptyCache frees them. */
@@ -38,6 +45,61 @@ class HostMemoryPoolTest {
             Tensor t = Tensor.allocate(alloc, DType.FLOAT32, new long[] {1000}, true);
             t.close();
             assertEquals(0, HostMemoryPool.cachedBytes());
+        }
+    }
+
+    @Test
+    void concurrentReleaseAndEmptyCacheKeepTheCounterExact() throws Exception {
+        Kiln.emptyCache();
+        int threads = 3;
+        ExecutorService pool = Executors.newFixedThreadPool(threads + 1);
+        AtomicBoolean stop = new AtomicBoolean();
+        try (BufferAllocator alloc = Kiln.rootAllocator().newChildAllocator("race", 0, Long.MAX_VALUE)) {
+            List<Future<?>> work = new ArrayList<>();
+            for (int k = 0; k < threads; k++) {
+                int seed = k;
+                work.add(pool.submit(() -> {
+                    for (int i = 0; i < 3000; i++) { // 1, 2 and 4 MiB buckets (Arrow rounds to powers of two)
+                        long elems = 1L << (18 + (i + seed) % 3);
+                        Tensor.allocate(alloc, DType.FLOAT32, new long[] {elems}, false).close();
+                    }
+                }));
+            }
+            Future<?> emptier = pool.submit(() -> {
+                while (!stop.get()) {
+                    Kiln.emptyCache();
+                }
+            });
+            for (Future<?> f : work) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            stop.set(true);
+            emptier.get(60, TimeUnit.SECONDS);
+            assertEquals(HostMemoryPool.scanCachedBytes(), HostMemoryPool.cachedBytes(),
+                    "cached-byte counter drifted from the blocks really cached (or a block was orphaned)");
+            assertEquals(0, alloc.getAllocatedMemory());
+            Kiln.emptyCache();
+            assertEquals(0, HostMemoryPool.cachedBytes());
+            assertEquals(0, HostMemoryPool.scanCachedBytes());
+            assertEquals(0, HostMemoryPool.bucketCount(), "emptyCache leaves no empty queues behind");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void memoryStatsReportCachedBytesNextToTheAllocator() {
+        try (BufferAllocator alloc = Kiln.rootAllocator().newChildAllocator("stats", 0, Long.MAX_VALUE)) {
+            Kiln.emptyCache();
+            Tensor t = Tensor.allocate(alloc, DType.FLOAT32, new long[] {4, 1 << 18}, false); // 4 MiB
+            Kiln.MemoryStats live = Kiln.memoryStats();
+            assertTrue(live.allocatedBytes() >= 4L << 20);
+            t.close();
+            Kiln.MemoryStats after = Kiln.memoryStats();
+            assertEquals(4L << 20, after.cachedBytes());
+            assertEquals(after.allocatedBytes() + after.cachedBytes(), after.reservedBytes());
+            Kiln.emptyCache();
+            assertEquals(0, Kiln.memoryStats().cachedBytes());
         }
     }
 }

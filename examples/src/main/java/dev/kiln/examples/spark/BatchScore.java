@@ -12,8 +12,9 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Batch inference only: load a saved model, score a Parquet table with {@code KilnModel.transform}, and write the
- * table with its prediction column(s) as Parquet. With the defaults it scores MNIST's test set with the model the
+ * Batch inference only: load a saved model, score a Parquet table with {@code KilnModel.transform} (batched: Arrow
+ * batches of {@code --batch-size} rows, weights broadcast once), and write the table with MLlib's output columns
+ * ({@code rawPrediction}, {@code probability}, {@code prediction} for a classifier) as Parquet. With the defaults it scores MNIST's test set with the model the
  * main job saved ({@code ./kiln mnist} first, then {@code ./kiln score}).
  */
 public final class BatchScore {
@@ -31,6 +32,8 @@ public final class BatchScore {
                 .add("features-col", Kind.STRING, "NAME", "features", "the features column (an array of numbers or a "
                         + "Vector)")
                 .add("batch-size", Kind.POSITIVE_INT, "B", "1024", "rows per inference batch")
+                .add("num-features", Kind.NON_NEGATIVE_INT, "N", "0", "the model's input width, if neither the model "
+                        + "(saved numFeatures, a first Linear layer) nor the column's metadata says (0: ask them)")
                 .add("master", Kind.STRING, "URL", null, "Spark master (default local[*], or what spark-submit set)");
     }
 
@@ -49,8 +52,11 @@ public final class BatchScore {
         SparkSession spark = b.getOrCreate();
         try {
             long t0 = System.nanoTime();
-            KilnModel model = ModelStore.load(a.string("model"), spark.sparkContext().hadoopConfiguration());
+            KilnModel model = ModelStore.load(a.string("model"));
             model.setFeaturesCol(a.string("features-col")).setBatchSize(a.integer("batch-size"));
+            if (a.integer("num-features") > 0) {
+                model.setNumFeatures(a.integer("num-features"));
+            }
             Dataset<Row> input = spark.read().parquet(a.string("input"));
             if (!Arrays.asList(input.columns()).contains(a.string("features-col"))) {
                 throw new Flags.UsageException("--features-col: " + a.string("input") + " has no column '"

@@ -93,8 +93,8 @@ public final class MnistJob {
 
             String out = a.string("out");
             String modelDir = out + "/model";
-            ModelStore.save(trained, modelDir, conf);
-            KilnModel model = ModelStore.load(modelDir, conf);
+            ModelStore.save(trained, modelDir);
+            KilnModel model = ModelStore.load(modelDir);
             System.out.println("model saved to " + modelDir + " and loaded back");
             t.lap("save + load");
 

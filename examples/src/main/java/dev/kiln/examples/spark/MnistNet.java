@@ -7,6 +7,7 @@ import dev.kiln.nn.Linear;
 import dev.kiln.nn.MaxPool2d;
 import dev.kiln.nn.ReLU;
 import dev.kiln.nn.Sequential;
+import dev.kiln.spark.ml.ModelSpec;
 import dev.kiln.spark.train.ModelFactory;
 import org.apache.spark.util.LongAccumulator;
 
@@ -33,11 +34,15 @@ public final class MnistNet {
         return () -> create(rowsSeen);
     }
 
-    // TODO(inference merge): once KilnModel persistence (ModelSpec) is on main, also describe the architecture as
-    // data so the saved model needs no code from this class:
-    //   ModelSpec.sequential(ModelSpec.of(MnistInput.class.getName()),
-    //       ModelSpec.of("Conv2d", 1, 32, 5, 1, 2), ModelSpec.of("ReLU"), ModelSpec.of("MaxPool2d", 2),
-    //       ModelSpec.of("Conv2d", 32, 64, 5, 1, 2), ModelSpec.of("ReLU"), ModelSpec.of("MaxPool2d", 2),
-    //       ModelSpec.of("Flatten"), ModelSpec.of("Dropout", 0.25),
-    //       ModelSpec.of("Linear", 3136, 128), ModelSpec.of("ReLU"), ModelSpec.of("Linear", 128, 10));
+    /**
+     * The same architecture as data, which is what a saved model stores and what {@code KilnModel.load} rebuilds
+     * (with a plain {@link MnistInput}, which counts nothing).
+     */
+    public static ModelSpec spec() {
+        return ModelSpec.sequential(ModelSpec.of(MnistInput.class.getName()),
+                ModelSpec.of("Conv2d", 1, 32, 5, 1, 2), ModelSpec.of("ReLU"), ModelSpec.of("MaxPool2d", 2),
+                ModelSpec.of("Conv2d", 32, 64, 5, 1, 2), ModelSpec.of("ReLU"), ModelSpec.of("MaxPool2d", 2),
+                ModelSpec.of("Flatten"), ModelSpec.of("Dropout", 0.25),
+                ModelSpec.of("Linear", 64 * 7 * 7, 128), ModelSpec.of("ReLU"), ModelSpec.of("Linear", 128, 10));
+    }
 }

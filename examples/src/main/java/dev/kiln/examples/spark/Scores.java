@@ -9,7 +9,8 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 
 /**
- * The test set scored twice — in bulk through {@code KilnModel.transform} and row by row through a SQL UDF — with the
+ * The test set scored twice — in batches through {@code KilnModel.transform} and row by row through a SQL UDF
+ * ({@code KilnUdfs.register}) — with the
  * accuracy of each, how many rows the two disagree on (they run the same model: none), and the confusion matrix of
  * the transform's predictions (rows: true digit, columns: predicted digit).
  */

@@ -99,7 +99,9 @@ class MnistJobTest extends KilnTest {
             assertTrue(r.output.contains(expected), "missing '" + expected + "' in:\n" + r.output);
         }
         assertTrue(Files.size(dir.resolve("out/mnist-cnn.png")) > 10_000, "the PNG is drawn");
-        assertTrue(Files.exists(dir.resolve("out/model/" + ModelStore.WEIGHTS)));
+        assertTrue(Files.exists(dir.resolve("out/model/data/weights.safetensors")), "the saved model's weights");
+        assertTrue(Files.readString(dir.resolve("out/model/metadata/part-00000")).contains(MnistInput.class.getName()),
+                "the architecture is saved as data");
         assertTrue(Files.exists(dir.resolve("parquet/train.parquet")));
     }
 

@@ -3,6 +3,7 @@ package dev.kiln.spark.ml;
 import dev.kiln.autograd.Autograd;
 import dev.kiln.checkpoint.Checkpoint;
 import dev.kiln.data.Batch;
+import dev.kiln.distributed.DistributedDataParallel;
 import dev.kiln.distributed.ReduceOp;
 import dev.kiln.nn.Loss;
 import dev.kiln.nn.Module;
@@ -28,10 +29,10 @@ import java.util.List;
  * loss, backward, average gradients over ranks, step), plus resume from the newest checkpoint, per-epoch metrics
  * over all ranks, and rank 0's weights returned to the driver.
  *
- * <p>Gradients are weighted by rows: each rank's mean-loss gradient is multiplied by its share of the step's global
- * rows before they are summed, so the result is the gradient of the mean loss over the global batch even when
- * ranks hold different numbers of rows (see {@link TrainingContext#allReduceGradients}). Hence N workers with
- * batch size B train exactly like one process with batch size N*B on the same rows.
+ * <p>Gradients are averaged by {@link DistributedDataParallel} (bucketed, overlapping backward) and weighted by rows:
+ * each rank's mean loss is scaled by its share of the step's global rows, so the result is the gradient of the
+ * mean loss over the global batch even when ranks hold different numbers of rows. Hence N workers with batch size
+ * B train exactly like one process with batch size N*B on the same rows.
  */
 final class EstimatorLoop implements TrainFn<EstimatorLoop.Output> {
     private static final long serialVersionUID = 1L;
@@ -52,9 +53,9 @@ final class EstimatorLoop implements TrainFn<EstimatorLoop.Output> {
     public Output train(TrainingContext ctx, PartitionData data) {
         int steps = data.stepsPerEpoch(spec.batchSize());
         try (Module model = factory.create(); Loss criterion = spec.buildLoss();
-             Optimizer optimizer = spec.buildOptimizer(model.parameters())) {
-            LRScheduler scheduler = spec.buildScheduler(optimizer, steps);
-            ctx.broadcastState(model);
+             Optimizer optimizer = spec.buildOptimizer(model.parameters());
+             DistributedDataParallel<Module> ddp = new DistributedDataParallel<>(model, ctx.processGroup())) {
+            LRScheduler scheduler = spec.buildScheduler(optimizer, steps); // ddp broadcast rank 0's weights
             long resumeStep = resume(ctx, model, optimizer, scheduler);
             int startEpoch = steps == 0 ? 0 : (int) (resumeStep / steps);
             List<Progress.Epoch> history = new ArrayList<>();
@@ -68,7 +69,7 @@ final class EstimatorLoop implements TrainFn<EstimatorLoop.Output> {
                 for (Batch batch : data.epoch(epoch, spec.batchSize(), spec.shuffle(), spec.seed())) {
                     try (batch) {
                         if (globalStep >= resumeStep) {
-                            trainStep(ctx, data, model, criterion, optimizer, batch, step, globalStep, sums);
+                            trainStep(ctx, data, ddp, criterion, optimizer, batch, step, globalStep, sums);
                             if (scheduler != null && spec.stepsPerBatch()) {
                                 scheduler.step();
                             }
@@ -95,18 +96,26 @@ final class EstimatorLoop implements TrainFn<EstimatorLoop.Output> {
         }
     }
 
-    private void trainStep(TrainingContext ctx, PartitionData data, Module model, Loss criterion, Optimizer optimizer,
-                           Batch batch, int step, long globalStep, double[] sums) {
+    /**
+     * One step. DDP averages gradients (AVG over ranks) in buckets while backward runs; scaling the local mean loss
+     * by {@code worldSize * localRows / globalRows} first makes that average the gradient of the mean loss over the
+     * step's global batch, however the rows are spread over ranks. A rank without rows this step joins the same
+     * all-reduces with zero gradients.
+     */
+    private void trainStep(TrainingContext ctx, PartitionData data, DistributedDataParallel<Module> ddp,
+                           Loss criterion, Optimizer optimizer, Batch batch, int step, long globalStep, double[] sums) {
         ctx.faultPoint(globalStep);
         ctx.seedStep(globalStep);
         try (TensorScope scope = TensorScope.open()) {
             optimizer.zeroGrad();
             long rows = batch.batchSize();
             if (rows > 0) {
-                Tensor out = model.forward(batch.features());
+                Tensor out = ddp.forward(batch.features());
                 Tensor target = spec.classification() ? batch.labels() : matchShape(batch.labels(), out);
                 Tensor loss = criterion.forward(out, target);
-                loss.backward();
+                double scale = ctx.worldSize() * TrainingContext.meanWeight(rows,
+                        data.globalBatchRows(step, spec.batchSize()));
+                (scale == 1.0 ? loss : loss.mul(scale)).backward();
                 sums[0] += loss.item() * rows;
                 sums[2] += rows;
                 if (spec.classification()) {
@@ -114,9 +123,9 @@ final class EstimatorLoop implements TrainFn<EstimatorLoop.Output> {
                         sums[1] += out.argmax(1, false).eq(batch.labels()).sum().item();
                     }
                 }
+            } else {
+                ddp.syncGradientsWithoutBackward();
             }
-            ctx.allReduceGradients(model.parameters(),
-                    TrainingContext.meanWeight(rows, data.globalBatchRows(step, spec.batchSize())));
             optimizer.step();
         }
     }

@@ -15,6 +15,9 @@ import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.param.StringArrayParam;
 import org.apache.spark.ml.util.Identifiable;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.ml.util.MLWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
@@ -39,7 +42,7 @@ import org.apache.spark.sql.types.StructType;
  * Hadoop FileSystem path), a checkpoint is written every epoch and every {@code checkpointEvery} steps, and a
  * retried stage — or a new {@code fit} with the same directory — resumes from the newest one.
  */
-public final class KilnEstimator extends Estimator<KilnModel> {
+public final class KilnEstimator extends Estimator<KilnModel> implements MLWritable {
     private static final long serialVersionUID = 1L;
 
     private final String uid;
@@ -153,6 +156,7 @@ public final class KilnEstimator extends Estimator<KilnModel> {
         EstimatorLoop.Output rank0 = outputs.get(0);
         KilnModel model = new KilnModel(uid, modelFactory, rank0.stateDict(), rank0.history());
         copyValues(model, extractParamMap());
+        model.resetBatchSize(); // batchSize is rows per training step here; scoring keeps its own default (1024)
         return model.setParent(this);
     }
 
@@ -191,6 +195,23 @@ public final class KilnEstimator extends Estimator<KilnModel> {
 
     public ModelFactory getModelFactory() {
         return modelFactory;
+    }
+
+    // ------------------------------------------------------------------ persistence (KilnEstimatorIO)
+
+    /** Saves params and architecture; the model factory must be a {@link ModelSpec} (a lambda cannot be saved). */
+    @Override
+    public MLWriter write() {
+        return new KilnEstimatorIO.Writer(this);
+    }
+
+    /** Spark ML's reader (also what {@code Pipeline.load} calls). */
+    public static MLReader<KilnEstimator> read() {
+        return new KilnEstimatorIO.Reader();
+    }
+
+    public static KilnEstimator load(String path) {
+        return read().load(path);
     }
 
     /** Test hook: make one rank fail once at a global step, to prove stage retry + resume. */

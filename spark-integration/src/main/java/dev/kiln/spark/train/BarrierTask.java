@@ -77,9 +77,12 @@ final class BarrierTask<R extends Serializable>
         PartitionData data = null;
         TcpProcessGroup.Listener listener = null;
         String error = null;
+        double readSeconds = 0;
         try {
             Devices.check(config.device(), task);
+            long t0 = System.nanoTime();
             data = new PartitionReader(columns, rank).read(rows, allocator);
+            readSeconds = (System.nanoTime() - t0) / 1e9;
             if (world > 1) {
                 listener = TcpProcessGroup.listen(InetAddress.getByName(host(task, rank)), secret, tcpOptions());
             }
@@ -98,8 +101,9 @@ final class BarrierTask<R extends Serializable>
                     : new SingleProcessGroup()) {
                 TrainingContext ctx = new TrainingContext(group, config, attempt, checkpoints,
                         progress);
-                LOG.info("Kiln rank {}/{} training on {} rows x {} features (attempt {})", rank, world,
-                        data.rows(), data.featureDim(), attempt);
+                LOG.info(String.format(java.util.Locale.ROOT, "Kiln rank %d/%d training on %d rows x %d features "
+                        + "(read from Spark in %.2f s, %,.0f rows/s; attempt %d)", rank, world, data.rows(),
+                        data.featureDim(), readSeconds, data.rows() / Math.max(readSeconds, 1e-9), attempt));
                 return fn.train(ctx, data);
             }
         } catch (KilnTrainingException e) {

@@ -44,7 +44,16 @@ public final class DistributedTrainer {
     private DistributedTrainer() {
     }
 
-    /** Runs {@code fn} on {@code numWorkers} ranks over {@code df}'s {@code features} / {@code label} columns. */
+    /**
+     * Runs {@code fn} on {@code numWorkers} ranks over {@code df}'s {@code features} column and, when the DataFrame
+     * has one, its {@code label} column (float32 targets); returns every rank's result, indexed by rank.
+     */
+    public static <R extends Serializable> List<R> run(Dataset<Row> df, int numWorkers, TrainFn<R> fn) {
+        String label = Arrays.asList(df.schema().fieldNames()).contains("label") ? "label" : null;
+        return run(df, numWorkers, "features", label, fn);
+    }
+
+    /** Runs {@code fn} on {@code numWorkers} ranks over the given feature and label ({@code null}: none) columns. */
     public static <R extends Serializable> List<R> run(Dataset<Row> df, int numWorkers, String featuresCol,
                                                        String labelCol, TrainFn<R> fn) {
         InputColumns cols = InputColumns.resolve(df.schema(), new String[] {featuresCol}, labelCol,

@@ -58,7 +58,7 @@ public final class InputColumns implements Serializable {
     private boolean arrayContainsNull = true;         // {precision, scale} per selected column; the last entry is the array element's
 
     /** Spark's scalar numeric types, as read from an {@code InternalRow}. */
-    enum ScalarType {
+    public enum ScalarType {
         BOOLEAN, BYTE, SHORT, INT, LONG, FLOAT, DOUBLE, DECIMAL
     }
 
@@ -155,7 +155,7 @@ public final class InputColumns implements Serializable {
                 + Arrays.toString(schema.fieldNames()));
     }
 
-    static ScalarType scalarType(DataType t) {
+    public static ScalarType scalarType(DataType t) {
         if (t instanceof BooleanType) {
             return ScalarType.BOOLEAN;
         } else if (t instanceof ByteType) {
@@ -181,7 +181,7 @@ public final class InputColumns implements Serializable {
     }
 
     /** {precision, scale} of selected column {@code ordinal} if it is a decimal; ordinal -1: the array element. */
-    int[] decimal(int ordinal) {
+    public int[] decimal(int ordinal) {
         return ordinal < 0 ? decimals[decimals.length - 1] : decimals[ordinal];
     }
 
@@ -214,16 +214,18 @@ public final class InputColumns implements Serializable {
         return labelType;
     }
 
-    ScalarType scalarType(int ordinal) {
+    /** The scalar type of selected column {@code ordinal} (null for a vector or array column). */
+    public ScalarType scalarType(int ordinal) {
         return scalarTypes[ordinal];
     }
 
     /** Whether the array column's schema allows null elements (then rows are checked for them). */
-    boolean arrayContainsNull() {
+    public boolean arrayContainsNull() {
         return arrayContainsNull;
     }
 
-    ScalarType arrayElement() {
+    /** The element type of an ARRAY features column, else null. */
+    public ScalarType arrayElement() {
         return arrayElement;
     }
 

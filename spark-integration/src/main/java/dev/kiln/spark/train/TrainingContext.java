@@ -100,15 +100,15 @@ public final class TrainingContext {
      * contributes zeros (every rank must reduce the same tensors).
      */
     public void allReduceGradients(List<Tensor> parameters, double localWeight) {
-        List<Tensor> grads = new ArrayList<>(parameters.size());
+        java.util.Map<dev.kiln.tensor.DType, List<Tensor>> byDtype = new java.util.LinkedHashMap<>();
         for (Tensor p : parameters) {
             if (!p.requiresGrad()) {
                 continue;
             }
             Tensor g = p.grad();
-            if (g == null) {
+            if (g == null || !g.isContiguous()) {
                 try (TensorScope scope = TensorScope.open()) {
-                    p.setGrad(TensorScope.detach(Tensor.zeros(p.dtype(), p.shape())));
+                    p.setGrad(TensorScope.detach(g == null ? Tensor.zeros(p.dtype(), p.shape()) : g.contiguous()));
                 }
                 g = p.grad();
             }
@@ -117,9 +117,20 @@ public final class TrainingContext {
                     g.mul_(localWeight);
                 }
             }
-            grads.add(g);
+            byDtype.computeIfAbsent(g.dtype(), d -> new ArrayList<>()).add(g);
         }
-        group.allReduce(grads, ReduceOp.SUM);
+        for (List<Tensor> grads : byDtype.values()) { // one collective per dtype, the same order on every rank
+            group.allReduce(grads, ReduceOp.SUM);
+        }
+    }
+
+    /**
+     * Wraps {@code model} in PyTorch-style {@link dev.kiln.distributed.DistributedDataParallel} over this run's
+     * process group (rank 0's weights broadcast now; gradients averaged in buckets during backward). Closing it
+     * closes the model.
+     */
+    public <M extends Module> dev.kiln.distributed.DistributedDataParallel<M> ddp(M model) {
+        return new dev.kiln.distributed.DistributedDataParallel<>(model, group);
     }
 
     /** {@code localRows / globalRows}, or 0 for a step with no rows anywhere. */

@@ -42,6 +42,10 @@ final class Blas {
      */
     static void sgemm(boolean transA, boolean transB, int m, int n, int k, long a, int lda, long b, int ldb,
                       long c, int ldc) {
+        if (DnnlGemm.use()) { // oneDNN's AVX-512 sgemm where it loads (see DnnlGemm)
+            DnnlGemm.sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+            return;
+        }
         syncThreads();
         Holder.NATIVE.sgemm(transA, transB, m, n, k, new Address.F(a), lda, new Address.F(b), ldb,
                 new Address.F(c), ldc);

@@ -11,11 +11,12 @@ import dev.kiln.backend.ReduceKernels;
 public final class CpuBackend implements Backend {
     public static final CpuBackend INSTANCE = new CpuBackend();
 
-    private final PointwiseKernels pointwise = new CpuPointwise();
-    private final ReduceKernels reduce = new CpuReduce();
-    private final IndexKernels index = new CpuIndex();
-    private final LinalgKernels linalg = new CpuLinalg();
-    private final ConvKernels conv = new CpuConv();
+    // Each family is wrapped so every kernel entry fences its tensors until it returns (see Fenced for why).
+    private final PointwiseKernels pointwise = new Fenced.Pointwise(new CpuPointwise());
+    private final ReduceKernels reduce = new Fenced.Reduce(new CpuReduce());
+    private final IndexKernels index = new Fenced.Index(new CpuIndex());
+    private final LinalgKernels linalg = new Fenced.Linalg(new CpuLinalg());
+    private final ConvKernels conv = new Fenced.Conv(new CpuConv());
 
     private CpuBackend() {
     }

@@ -3,6 +3,7 @@ package dev.kiln.nn.functional;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 
 /** Table lookup, like {@code F.embedding}. */
 public final class Embeddings {
@@ -26,6 +27,13 @@ public final class Embeddings {
         }
         long v = weight.size(0);
         Long pad = paddingIdx == null ? null : normalizePaddingIdx(paddingIdx, v);
+        try (TensorScope temps = TensorScope.openTemporaries()) { // flattened indices, padding mask, gathered rows
+            return temps.handOut(lookup(input, weight, pad));
+        }
+    }
+
+    private static Tensor lookup(Tensor input, Tensor weight, Long pad) {
+        long v = weight.size(0);
         Tensor idx = input.to(DType.INT64).reshape(-1);
         checkRange(idx, v);
         Tensor rows = weight.indexSelect(0, idx);

@@ -5,6 +5,7 @@ import dev.kiln.ops.Pooling;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Generator;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 import dev.kiln.tensor.ValuesIndices;
 
 /**
@@ -24,7 +25,9 @@ public final class F {
 
     /** {@code x if x > 0 else slope * x}. */
     public static Tensor leakyRelu(Tensor x, double negativeSlope) {
-        return Tensor.where(x.gt(0), x, x.mul(negativeSlope));
+        try (TensorScope temps = TensorScope.openTemporaries()) {
+            return temps.handOut(Tensor.where(x.gt(0), x, x.mul(negativeSlope)));
+        }
     }
 
     public static Tensor leakyRelu(Tensor x) {
@@ -36,8 +39,10 @@ public final class F {
      * positive inputs cannot overflow to inf and turn the (unselected) branch's gradient into {@code 0 * inf = NaN}.
      */
     public static Tensor elu(Tensor x, double alpha) {
-        Tensor negative = x.clampMax(0).exp().sub(1).mul(alpha);
-        return Tensor.where(x.gt(0), x, negative);
+        try (TensorScope temps = TensorScope.openTemporaries()) {
+            Tensor negative = x.clampMax(0).exp().sub(1).mul(alpha);
+            return temps.handOut(Tensor.where(x.gt(0), x, negative));
+        }
     }
 
     public static Tensor elu(Tensor x) {
@@ -53,8 +58,10 @@ public final class F {
         if (approximate.equals("none")) {
             return x.gelu();
         }
-        Tensor inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
-        return x.mul(0.5).mul(inner.tanh().add(1));
+        try (TensorScope temps = TensorScope.openTemporaries()) {
+            Tensor inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
+            return temps.handOut(x.mul(0.5).mul(inner.tanh().add(1)));
+        }
     }
 
     public static Tensor gelu(Tensor x) {
@@ -69,7 +76,9 @@ public final class F {
 
     /** {@code x * sigmoid(x)}. */
     public static Tensor silu(Tensor x) {
-        return x.mul(x.sigmoid());
+        try (TensorScope temps = TensorScope.openTemporaries()) {
+            return temps.handOut(x.mul(x.sigmoid()));
+        }
     }
 
     public static Tensor softmax(Tensor x, long dim) {
@@ -91,8 +100,10 @@ public final class F {
             throw new IllegalArgumentException("mat1 and mat2 shapes cannot be multiplied ("
                     + matDesc(x) + " and " + weight.size(-1) + "x" + weight.size(0) + ")");
         }
-        Tensor y = x.matmul(weight.t());
-        return bias == null ? y : y.add(bias);
+        try (TensorScope temps = TensorScope.openTemporaries()) { // W^T view and the product before the bias
+            Tensor y = x.matmul(weight.t());
+            return temps.handOut(bias == null ? y : y.add(bias));
+        }
     }
 
     private static String matDesc(Tensor x) {
@@ -115,8 +126,10 @@ public final class F {
             return x;
         }
         DType dt = x.dtype().toFloating();
-        Tensor keep = Tensor.rand(x.shape(), dt, gen).lt(1 - p).to(dt);
-        return p == 1 ? x.mul(keep) : x.mul(keep.mul(1 / (1 - p)));
+        try (TensorScope temps = TensorScope.openTemporaries()) {
+            Tensor keep = Tensor.rand(x.shape(), dt, gen).lt(1 - p).to(dt);
+            return temps.handOut(p == 1 ? x.mul(keep) : x.mul(keep.mul(1 / (1 - p))));
+        }
     }
 
     public static void checkDropoutP(double p) {
@@ -128,53 +141,64 @@ public final class F {
     // ---------------------------------------------------------------- losses (see Losses for the formulas)
 
     public static Tensor mseLoss(Tensor input, Tensor target) {
-        return Losses.mse(input, target, Reduction.MEAN);
+        return temporaries(() -> Losses.mse(input, target, Reduction.MEAN));
     }
 
     public static Tensor mseLoss(Tensor input, Tensor target, Reduction reduction) {
-        return Losses.mse(input, target, reduction);
+        return temporaries(() -> Losses.mse(input, target, reduction));
     }
 
     public static Tensor l1Loss(Tensor input, Tensor target) {
-        return Losses.l1(input, target, Reduction.MEAN);
+        return temporaries(() -> Losses.l1(input, target, Reduction.MEAN));
     }
 
     public static Tensor l1Loss(Tensor input, Tensor target, Reduction reduction) {
-        return Losses.l1(input, target, reduction);
+        return temporaries(() -> Losses.l1(input, target, reduction));
     }
 
     public static Tensor nllLoss(Tensor logProbs, Tensor target) {
-        return Losses.nll(logProbs, target, null, Losses.DEFAULT_IGNORE_INDEX, Reduction.MEAN);
+        return temporaries(() -> Losses.nll(logProbs, target, null, Losses.DEFAULT_IGNORE_INDEX, Reduction.MEAN));
     }
 
     public static Tensor nllLoss(Tensor logProbs, Tensor target, Tensor weight, long ignoreIndex, Reduction reduction) {
-        return Losses.nll(logProbs, target, weight, ignoreIndex, reduction);
+        return temporaries(() -> Losses.nll(logProbs, target, weight, ignoreIndex, reduction));
     }
 
     public static Tensor crossEntropy(Tensor input, Tensor target) {
-        return Losses.crossEntropy(input, target, null, Losses.DEFAULT_IGNORE_INDEX, Reduction.MEAN, 0.0);
+        return temporaries(() -> Losses.crossEntropy(input, target, null, Losses.DEFAULT_IGNORE_INDEX,
+                Reduction.MEAN, 0.0));
     }
 
     public static Tensor crossEntropy(Tensor input, Tensor target, Tensor weight, long ignoreIndex,
                                       Reduction reduction, double labelSmoothing) {
-        return Losses.crossEntropy(input, target, weight, ignoreIndex, reduction, labelSmoothing);
+        return temporaries(() -> Losses.crossEntropy(input, target, weight, ignoreIndex, reduction, labelSmoothing));
     }
 
     public static Tensor bceWithLogits(Tensor input, Tensor target) {
-        return Losses.bceWithLogits(input, target, null, null, Reduction.MEAN);
+        return temporaries(() -> Losses.bceWithLogits(input, target, null, null, Reduction.MEAN));
     }
 
     public static Tensor bceWithLogits(Tensor input, Tensor target, Tensor weight, Tensor posWeight,
                                        Reduction reduction) {
-        return Losses.bceWithLogits(input, target, weight, posWeight, reduction);
+        return temporaries(() -> Losses.bceWithLogits(input, target, weight, posWeight, reduction));
     }
 
     public static Tensor binaryCrossEntropy(Tensor input, Tensor target) {
-        return Losses.binaryCrossEntropy(input, target, null, Reduction.MEAN);
+        return temporaries(() -> Losses.binaryCrossEntropy(input, target, null, Reduction.MEAN));
     }
 
     public static Tensor binaryCrossEntropy(Tensor input, Tensor target, Tensor weight, Reduction reduction) {
-        return Losses.binaryCrossEntropy(input, target, weight, reduction);
+        return temporaries(() -> Losses.binaryCrossEntropy(input, target, weight, reduction));
+    }
+
+    /**
+     * Runs a composite loss in a temporaries scope: its masks, logs and partial sums are freed when it returns (the
+     * ones autograd saved move out with the loss), as PyTorch's refcounting would free them.
+     */
+    private static Tensor temporaries(java.util.function.Supplier<Tensor> loss) {
+        try (TensorScope temps = TensorScope.openTemporaries()) {
+            return temps.handOut(loss.get());
+        }
     }
 
     // ---- normalization, embedding, extra losses (formulas in Normalization, Embeddings, ExtraLosses)
@@ -202,24 +226,24 @@ public final class F {
     }
 
     public static Tensor smoothL1Loss(Tensor input, Tensor target) {
-        return ExtraLosses.smoothL1(input, target, Reduction.MEAN, 1.0);
+        return temporaries(() -> ExtraLosses.smoothL1(input, target, Reduction.MEAN, 1.0));
     }
 
     public static Tensor smoothL1Loss(Tensor input, Tensor target, Reduction reduction, double beta) {
-        return ExtraLosses.smoothL1(input, target, reduction, beta);
+        return temporaries(() -> ExtraLosses.smoothL1(input, target, reduction, beta));
     }
 
     public static Tensor huberLoss(Tensor input, Tensor target) {
-        return ExtraLosses.huber(input, target, Reduction.MEAN, 1.0);
+        return temporaries(() -> ExtraLosses.huber(input, target, Reduction.MEAN, 1.0));
     }
 
     public static Tensor huberLoss(Tensor input, Tensor target, Reduction reduction, double delta) {
-        return ExtraLosses.huber(input, target, reduction, delta);
+        return temporaries(() -> ExtraLosses.huber(input, target, reduction, delta));
     }
 
     /** @param reduction {@code "none" | "mean" | "sum" | "batchmean"} */
     public static Tensor klDiv(Tensor input, Tensor target, String reduction, boolean logTarget) {
-        return ExtraLosses.klDiv(input, target, reduction, logTarget);
+        return temporaries(() -> ExtraLosses.klDiv(input, target, reduction, logTarget));
     }
 
     // ---- convolution and pooling (formulas and PyTorch references in dev.kiln.ops.Convolution and Pooling)

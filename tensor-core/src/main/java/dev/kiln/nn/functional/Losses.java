@@ -11,7 +11,8 @@ import java.util.Arrays;
  *
  * <p>NOTE: class-index losses pick {@code logp[n, y_n]} with a boolean mask {@code arange(C) == y} and a sum
  * over the class dim instead of {@code gather}. It costs O(N·C), the same as the log-softmax before it, works
- * for any number of spatial dims, and an ignored target (e.g. -100) simply matches no class.
+ * for any number of spatial dims, and an ignored target matches no class (an {@code ignore_index} that is a real
+ * class number is masked out first).
  */
 public final class Losses {
     /** PyTorch's default {@code ignore_index}. */
@@ -55,7 +56,7 @@ public final class Losses {
         checkClassTarget(logp, target, weight, ignoreIndex);
         int classDim = logp.dim() == 1 ? 0 : 1;
         // The mask is saved by where's backward, so it is left to the enclosing scope rather than closed here.
-        Tensor mask = classMask(logp, target, classDim);
+        Tensor mask = classMask(logp, target, classDim, ignoreIndex);
         Tensor picked = Tensor.where(mask, logp, zero(logp)).sum(classDim);
         Tensor w = sampleWeights(mask, weight, logp, classDim);
         Tensor losses = picked.neg().mul(w);
@@ -85,7 +86,7 @@ public final class Losses {
             return nll;
         }
         long c = input.size(classDim);
-        Tensor mask = classMask(logp, target, classDim);
+        Tensor mask = classMask(logp, target, classDim, ignoreIndex);
         Tensor w = sampleWeights(mask, weight, logp, classDim);
         Tensor weighted = weight == null ? logp : logp.mul(classView(weight.to(logp.dtype()), logp.dim(), classDim));
         Tensor smooth = Tensor.where(targetValid(mask, classDim), weighted.sum(classDim).neg(), zero(logp));
@@ -172,14 +173,18 @@ public final class Losses {
 
     // ---------------------------------------------------------------- class-index helpers
 
-    /** {@code mask[n, c, d...] = (y[n, d...] == c)}; all false where the target is ignored. */
-    private static Tensor classMask(Tensor logp, Tensor target, int classDim) {
+    /**
+     * {@code mask[n, c, d...] = (y[n, d...] == c)}; all false where the target is {@code ignoreIndex}, also when
+     * that is a real class number (ignored targets are first replaced by -1, which matches no class).
+     */
+    private static Tensor classMask(Tensor logp, Tensor target, int classDim, long ignoreIndex) {
         long c = logp.size(classDim);
+        Tensor kept = ignoreIndex >= 0 && ignoreIndex < c ? target.maskedFill(target.eq(ignoreIndex), -1) : target;
         try (Tensor classes = Tensor.arange(c)) {
             long[] shape = new long[logp.dim()];
             Arrays.fill(shape, 1);
             shape[classDim] = c;
-            return classes.view(shape).eq(target.unsqueeze(classDim));
+            return classes.view(shape).eq(kept.unsqueeze(classDim));
         }
     }
 

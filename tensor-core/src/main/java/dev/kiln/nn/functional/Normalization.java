@@ -3,6 +3,7 @@ package dev.kiln.nn.functional;
 import dev.kiln.autograd.Autograd;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 import java.util.Arrays;
 
 /**
@@ -44,6 +45,14 @@ public final class Normalization {
         checkPerChannel(runningVar, "running_var", c);
         checkPerChannel(weight, "weight", c);
         checkPerChannel(bias, "bias", c);
+        try (TensorScope temps = TensorScope.openTemporaries()) { // statistics and partial products
+            return temps.handOut(batchNormInScope(x, runningMean, runningVar, weight, bias, training, momentum, eps));
+        }
+    }
+
+    private static Tensor batchNormInScope(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
+                                           Tensor bias, boolean training, double momentum, double eps) {
+        long c = x.size(1);
         long[] dims = allBut1(x.dim());
         long[] channelShape = channelShape(x.dim(), c);
         Tensor normalized;
@@ -98,9 +107,11 @@ public final class Normalization {
         for (int i = 0; i < k; i++) {
             dims[i] = x.dim() - k + i;
         }
-        Tensor normalized = x.sub(x.mean(dims, true)).mul(x.var(dims, 0, true).add(eps).rsqrt());
-        Tensor y = weight == null ? normalized : normalized.mul(weight);
-        return bias == null ? y : y.add(bias);
+        try (TensorScope temps = TensorScope.openTemporaries()) {
+            Tensor normalized = x.sub(x.mean(dims, true)).mul(x.var(dims, 0, true).add(eps).rsqrt());
+            Tensor y = weight == null ? normalized : normalized.mul(weight);
+            return temps.handOut(bias == null ? y : y.add(bias));
+        }
     }
 
     /**
@@ -117,10 +128,12 @@ public final class Normalization {
         long c = x.size(1);
         checkPerChannel(weight, "weight", c);
         checkPerChannel(bias, "bias", c);
-        Tensor grouped = x.reshape(x.size(0), numGroups, -1);
-        Tensor normalized = grouped.sub(grouped.mean(2, true)).mul(grouped.var(new long[] {2}, 0, true).add(eps)
-                .rsqrt()).reshape(x.shape());
-        return affine(normalized, weight, bias, channelShape(x.dim(), c));
+        try (TensorScope temps = TensorScope.openTemporaries()) {
+            Tensor grouped = x.reshape(x.size(0), numGroups, -1);
+            Tensor normalized = grouped.sub(grouped.mean(2, true)).mul(grouped.var(new long[] {2}, 0, true).add(eps)
+                    .rsqrt()).reshape(x.shape());
+            return temps.handOut(affine(normalized, weight, bias, channelShape(x.dim(), c)));
+        }
     }
 
     // ---------------------------------------------------------------- helpers

@@ -1,6 +1,7 @@
 package dev.kiln.nn.functional;
 
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 
 /**
  * One time step of the LSTM and GRU cells, composed of {@code matmul}, {@code sigmoid}, {@code tanh} and
@@ -26,14 +27,16 @@ public final class Recurrent {
      * @param bHh   {@code [4H]} or null
      */
     public static LstmState lstmStep(Tensor xProj, Tensor h, Tensor c, Tensor wHh, Tensor bHh) {
-        Tensor gates = xProj.add(F.linear(h, wHh, bHh));
-        long hidden = h.size(-1);
-        Tensor i = gates.narrow(-1, 0, hidden).sigmoid();
-        Tensor f = gates.narrow(-1, hidden, hidden).sigmoid();
-        Tensor g = gates.narrow(-1, 2 * hidden, hidden).tanh();
-        Tensor o = gates.narrow(-1, 3 * hidden, hidden).sigmoid();
-        Tensor cNext = f.mul(c).add(i.mul(g));
-        return new LstmState(o.mul(cNext.tanh()), cNext);
+        try (TensorScope temps = TensorScope.openTemporaries()) { // gates and their slices; saved ones survive
+            Tensor gates = xProj.add(F.linear(h, wHh, bHh));
+            long hidden = h.size(-1);
+            Tensor i = gates.narrow(-1, 0, hidden).sigmoid();
+            Tensor f = gates.narrow(-1, hidden, hidden).sigmoid();
+            Tensor g = gates.narrow(-1, 2 * hidden, hidden).tanh();
+            Tensor o = gates.narrow(-1, 3 * hidden, hidden).sigmoid();
+            Tensor cNext = temps.handOut(f.mul(c).add(i.mul(g)));
+            return new LstmState(temps.handOut(o.mul(cNext.tanh())), cNext);
+        }
     }
 
     /**
@@ -43,11 +46,13 @@ public final class Recurrent {
      * sits inside the {@code r *} product, which is why the two biases are kept apart.
      */
     public static Tensor gruStep(Tensor xProj, Tensor h, Tensor wHh, Tensor bHh) {
-        Tensor hProj = F.linear(h, wHh, bHh);
-        long hidden = h.size(-1);
-        Tensor r = xProj.narrow(-1, 0, hidden).add(hProj.narrow(-1, 0, hidden)).sigmoid();
-        Tensor z = xProj.narrow(-1, hidden, hidden).add(hProj.narrow(-1, hidden, hidden)).sigmoid();
-        Tensor n = xProj.narrow(-1, 2 * hidden, hidden).add(r.mul(hProj.narrow(-1, 2 * hidden, hidden))).tanh();
-        return n.sub(z.mul(n)).add(z.mul(h));
+        try (TensorScope temps = TensorScope.openTemporaries()) {
+            Tensor hProj = F.linear(h, wHh, bHh);
+            long hidden = h.size(-1);
+            Tensor r = xProj.narrow(-1, 0, hidden).add(hProj.narrow(-1, 0, hidden)).sigmoid();
+            Tensor z = xProj.narrow(-1, hidden, hidden).add(hProj.narrow(-1, hidden, hidden)).sigmoid();
+            Tensor n = xProj.narrow(-1, 2 * hidden, hidden).add(r.mul(hProj.narrow(-1, 2 * hidden, hidden))).tanh();
+            return temps.handOut(n.sub(z.mul(n)).add(z.mul(h)));
+        }
     }
 }

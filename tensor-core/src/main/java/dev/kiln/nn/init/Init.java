@@ -20,7 +20,7 @@ public final class Init {
 
     /** {@code t ~ U(a, b)}. */
     public static Tensor uniform_(Tensor t, double a, double b, Generator gen) {
-        try (var g = Autograd.noGrad(); var s = TensorScope.open()) {
+        try (var g = Autograd.noGrad(); var s = TensorScope.openTemporaries()) {
             Tensor u = Tensor.rand(t.shape(), floating(t), gen);
             t.copy_(u.mul(b - a).add(a));
         }
@@ -33,7 +33,7 @@ public final class Init {
 
     /** {@code t ~ N(mean, std^2)}. */
     public static Tensor normal_(Tensor t, double mean, double std, Generator gen) {
-        try (var g = Autograd.noGrad(); var s = TensorScope.open()) {
+        try (var g = Autograd.noGrad(); var s = TensorScope.openTemporaries()) {
             Tensor n = Tensor.randn(t.shape(), floating(t), gen);
             t.copy_(n.mul(std).add(mean));
         }

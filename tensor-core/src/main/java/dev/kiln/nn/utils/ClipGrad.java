@@ -3,6 +3,7 @@ package dev.kiln.nn.utils;
 import dev.kiln.autograd.Autograd;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,45 +21,69 @@ public final class ClipGrad {
     }
 
     /**
-     * Scales all gradients together so their joint norm is at most {@code maxNorm}, as PyTorch does:
+     * Scales all gradients together so their joint norm is at most {@code maxNorm}, exactly as PyTorch 1.13 does,
+     * with tensor ops on the gradients' own device and dtype (no copy to the host):
      * <pre>
-     * total = || (||g_1||_p, ..., ||g_n||_p) ||_p        (p = inf: max |g|)
+     * total = || (||g_1||_p, ..., ||g_n||_p) ||_p       (p = inf: max_i max |g_i|)
      * coef  = min(1, max_norm / (total + 1e-6));   g_i = g_i * coef
      * </pre>
-     * Norms are accumulated in float64 (PyTorch uses the gradients' dtype). Returns {@code total} as a scalar
-     * tensor of the first gradient's dtype (float32 {@code 0} when no parameter has a gradient).
+     * {@code ||x||_p} is {@code torch.linalg.vector_norm}: {@code (sum |x|^p)^(1/p)}, {@code max |x|} for
+     * {@code p = inf}, {@code min |x|} for {@code -inf}, the count of non-zeros for {@code 0}. Returns {@code total}
+     * as a 0-d tensor of the gradients' (promoted) dtype, or float32 {@code 0} when no parameter has a gradient.
      *
-     * @param normType p &gt; 0, or {@code Double.POSITIVE_INFINITY}
-     * @param errorIfNonfinite throw instead of scaling when {@code total} is NaN or infinite
+     * @param normType any p but NaN, or {@code Double.POSITIVE_INFINITY}
+     * @param errorIfNonfinite throw instead of scaling when {@code total} is NaN or infinite (the only check that
+     *                         reads the norm back to the host)
      */
     public static Tensor clipGradNorm_(Iterable<Tensor> parameters, double maxNorm, double normType,
                                        boolean errorIfNonfinite) {
-        if (!(normType > 0)) {
-            throw new IllegalArgumentException("clip_grad_norm_ supports norm_type > 0 or inf, got " + normType);
+        if (Double.isNaN(normType)) {
+            throw new IllegalArgumentException("clip_grad_norm_ got norm_type NaN; expected a number or inf");
         }
         List<Tensor> grads = grads(parameters);
         if (grads.isEmpty()) {
             return Tensor.scalar(0.0, DType.FLOAT32);
         }
-        double[] norms = new double[grads.size()];
-        for (int i = 0; i < norms.length; i++) {
-            norms[i] = vectorNorm(grads.get(i).toDoubleArray(), normType);
-        }
-        double total = vectorNorm(norms, normType);
-        if (errorIfNonfinite && !Double.isFinite(total)) {
-            throw new IllegalStateException("The total norm of order " + pyFloat(normType) + " for gradients from "
-                    + "`parameters` is non-finite, so it cannot be clipped. To disable this error and scale the "
-                    + "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`");
-        }
-        double coef = Math.min(1.0, maxNorm / (total + 1e-6));
-        if (coef != 1.0) { // PyTorch multiplies by the clamped 1.0 too; x * 1.0 == x, so skipping is exact
-            try (var noGrad = Autograd.noGrad()) {
-                for (Tensor g : grads) {
-                    g.mul_(coef);
-                }
+        Tensor total;
+        try (var noGrad = Autograd.noGrad(); var scope = TensorScope.open()) {
+            List<Tensor> norms = new ArrayList<>();
+            for (Tensor g : grads) {
+                norms.add(normType == Double.POSITIVE_INFINITY ? g.abs().max() : vectorNorm(g, normType));
+            }
+            Tensor stacked = Tensor.stack(norms, 0);
+            total = TensorScope.keep(normType == Double.POSITIVE_INFINITY ? stacked.max()
+                    : vectorNorm(stacked, normType));
+            if (errorIfNonfinite && !Double.isFinite(total.item())) {
+                throw new IllegalStateException("The total norm of order " + pyFloat(normType) + " for gradients from "
+                        + "`parameters` is non-finite, so it cannot be clipped. To disable this error and scale the "
+                        + "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`");
+            }
+            Tensor coef = Tensor.scalar(maxNorm, total.dtype()).div(total.add(1e-6)).clampMax(1.0);
+            for (Tensor g : grads) {
+                g.mul_(coef); // by 1.0 too, as PyTorch: exact, and no host read to decide
             }
         }
-        return Tensor.scalar(total, grads.get(0).dtype());
+        return total;
+    }
+
+    /** {@code torch.linalg.vector_norm(x, p)} over all elements, as a 0-d tensor of {@code x}'s dtype. */
+    static Tensor vectorNorm(Tensor x, double p) {
+        if (p == Double.POSITIVE_INFINITY) {
+            return x.abs().max();
+        }
+        if (p == Double.NEGATIVE_INFINITY) {
+            return x.abs().min();
+        }
+        if (p == 0) {
+            return x.ne(0).to(x.dtype()).sum();
+        }
+        if (p == 1) {
+            return x.abs().sum();
+        }
+        if (p == 2) {
+            return x.mul(x).sum().sqrt();
+        }
+        return x.abs().pow(p).sum().pow(1 / p);
     }
 
     /** Clamps every gradient element into {@code [-clipValue, clipValue]}, like {@code clip_grad_value_}. */
@@ -83,25 +108,8 @@ public final class ClipGrad {
         return out;
     }
 
-    /** {@code (sum |x|^p)^(1/p)}, or {@code max |x|} for p = inf; NaN propagates. */
-    static double vectorNorm(double[] x, double p) {
-        double acc = 0;
-        for (double v : x) {
-            double a = Math.abs(v);
-            if (Double.isNaN(a)) {
-                return Double.NaN;
-            }
-            acc = p == Double.POSITIVE_INFINITY ? Math.max(acc, a) : p == 2 ? acc + a * a : p == 1 ? acc + a
-                    : acc + Math.pow(a, p);
-        }
-        if (p == Double.POSITIVE_INFINITY || p == 1) {
-            return acc;
-        }
-        return p == 2 ? Math.sqrt(acc) : Math.pow(acc, 1 / p);
-    }
-
     /** Python's float repr for the error text ({@code 2.0}, {@code inf}). */
     private static String pyFloat(double v) {
-        return v == Double.POSITIVE_INFINITY ? "inf" : Double.toString(v);
+        return v == Double.POSITIVE_INFINITY ? "inf" : v == Double.NEGATIVE_INFINITY ? "-inf" : Double.toString(v);
     }
 }

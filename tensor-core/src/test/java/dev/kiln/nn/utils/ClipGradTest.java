@@ -82,7 +82,7 @@ class ClipGradTest extends KilnTest {
         assertTrue(e.getMessage().startsWith("The total norm of order 2.0 for gradients from `parameters` is "
                 + "non-finite, so it cannot be clipped."), e.getMessage());
         assertTrue(Double.isNaN(ClipGrad.clipGradNorm_(List.of(p), 1.0, 2.0, false).item()));
-        assertThrows(IllegalArgumentException.class, () -> ClipGrad.clipGradNorm_(List.of(p), 1.0, -1, false));
+        assertThrows(IllegalArgumentException.class, () -> ClipGrad.clipGradNorm_(List.of(p), 1.0, Double.NaN, false));
         closeAll(p);
     }
 
