@@ -68,9 +68,13 @@ public final class BatchScore {
             long rows = written.count();
             System.out.printf(Locale.ROOT, "scored %,d rows of %s with %s -> %s (%.1f s)%n", rows, a.string("input"),
                     a.string("model"), a.string("output"), (System.nanoTime() - t0) / 1e9);
-            String[] shown = Arrays.stream(written.columns()).filter(c -> !c.equals(a.string("features-col")))
-                    .toArray(String[]::new);
-            written.selectExpr(shown).show(5, false);
+            // A peek at the plain columns (label, prediction); the vectors (features, probability) are too wide.
+            String[] shown = Arrays.stream(written.schema().fields()).filter(f -> f.dataType() instanceof
+                    org.apache.spark.sql.types.AtomicType).map(f -> f.name()).toArray(String[]::new);
+            System.out.println("columns written: " + String.join(", ", written.columns()));
+            if (shown.length > 0) {
+                written.selectExpr(shown).show(5, false);
+            }
             return rows;
         } finally {
             spark.stop();

@@ -51,7 +51,8 @@ public final class MnistJob {
                         + "data/mnist; on a cluster only the driver reads them)")
                 .add("parquet", Kind.STRING, "DIR", "out/mnist-parquet", "where the Parquet copies go (converted "
                         + "once; on a cluster: a path every executor can read, e.g. hdfs:///kiln/mnist)")
-                .add("out", Kind.STRING, "DIR", "out/mnist-job", "output directory: model/, mnist-cnn.png")
+                .add("out", Kind.STRING, "DIR", "out/mnist-job", "output directory: model/ and mnist-cnn.png (on "
+                        + "hdfs:// or s3a:// the model goes there and the PNG to out/ on the driver)")
                 .add("train-limit", Kind.NON_NEGATIVE_INT, "0", "train on the first N rows only, for a quick try "
                         + "(0: all 60k)")
                 .add("min-accuracy", Kind.NON_NEGATIVE_INT, "PCT", "0", "fail (exit 1) when test accuracy is below "
@@ -102,7 +103,7 @@ public final class MnistJob {
             t.lap("scoring 2 x " + scores.total() + " rows");
             scores.print(System.out);
 
-            Path png = Path.of(out, "mnist-cnn.png");
+            Path png = localPlotPath(out);
             plot(png, trained.history(), a.integer("epochs"), scores.transformAccuracy());
             System.out.println("curves written to " + png.toAbsolutePath());
             t.print(System.out, (System.nanoTime() - start) / 1e9);
@@ -170,6 +171,15 @@ public final class MnistJob {
             Thread.sleep(500);
         }
         System.out.println("waited 60 s for executors with " + workers + " free cores; trying anyway");
+    }
+
+    /** {@code <out>/mnist-cnn.png} when {@code out} is local; on a cluster file system, out/ on the driver. */
+    static Path localPlotPath(String out) {
+        java.net.URI uri = new org.apache.hadoop.fs.Path(out).toUri();
+        if (uri.getScheme() == null || uri.getScheme().equals("file")) {
+            return Path.of(uri.getPath(), "mnist-cnn.png");
+        }
+        return Path.of("out", "mnist-cnn.png");
     }
 
     private static void plot(Path png, List<Progress.Epoch> history, int epochs, double testAccuracy)
