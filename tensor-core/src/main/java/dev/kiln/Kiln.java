@@ -11,6 +11,7 @@ import org.apache.arrow.memory.RootAllocator;
  * that thread (one training loop among several in a JVM); the methods here answer for the calling thread.
  */
 public final class Kiln {
+    static { dev.kiln.memory.ArrowAccess.check(); } // fail at once, naming the JVM flags Arrow needs, not mid-training
     private static final BufferAllocator ROOT = new RootAllocator(RootAllocator.configBuilder()
             .allocationManagerFactory(HostMemoryPool.FACTORY)
             .maxAllocation(Long.MAX_VALUE)

@@ -4,9 +4,7 @@ import dev.kiln.data.IdxReader;
 import dev.kiln.data.TensorDataset;
 import dev.kiln.tensor.Tensor;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Stream;
 
 /** MNIST's IDX files as normalized tensors: images {@code [N, 1, 28, 28]} float32, labels {@code [N]} int64. */
 final class MnistData {
@@ -38,18 +36,6 @@ final class MnistData {
     }
 
     private static Path find(Path dir, String stem) throws IOException {
-        for (String name : new String[] {stem, stem + ".gz"}) {
-            if (Files.isRegularFile(dir.resolve(name))) {
-                return dir.resolve(name);
-            }
-        }
-        try (Stream<Path> s = Files.list(dir)) { // e.g. train-images.idx3-ubyte from other mirrors
-            return s.filter(p -> p.getFileName().toString().replace('.', '-').startsWith(stem)).findFirst()
-                    .orElseThrow(() -> new IOException("no " + stem + "[.gz] in " + dir.toAbsolutePath()
-                            + "; run examples/scripts/fetch-mnist.sh " + dir + " first"));
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new IOException("MNIST directory " + dir.toAbsolutePath() + " does not exist; run "
-                    + "examples/scripts/fetch-mnist.sh " + dir + " first", e);
-        }
+        return MnistFiles.find(dir, stem);
     }
 }
