@@ -77,7 +77,7 @@ public final class TrainingPlot {
         }
     }
 
-    private static XYChart panel(String title, String yTitle, int epochs, List<Curve> curves, double minSpan,
+    static XYChart panel(String title, String yTitle, int epochs, List<Curve> curves, double minSpan,
                                  double yCap) {
         XYChart chart = new XYChartBuilder().width(PANEL_W).height(PANEL_H).title(title).xAxisTitle("epoch")
                 .yAxisTitle(yTitle).build();
