@@ -70,8 +70,11 @@ public final class SparkTrainBench {
         System.out.printf(Locale.ROOT, "rows: train %d, test %d%n", trainDf.count(), testDf.count());
 
         Result two = kiln(trainDf, testDf, 2, 64, 1, epochs);
+        System.out.println("measured: 2 workers " + two); // each result as soon as it exists: MLlib can be slow
         Result one = kiln(trainDf, testDf, 1, 128, 2, epochs);
+        System.out.println("measured: 1 worker " + one);
         double plain = plainLoop(train, epochs);
+        System.out.printf(Locale.ROOT, "measured: plain loop %,.0f samples/s%n", plain);
         Result mllib = mllib(trainDf, testDf, mllibIters);
         System.out.println();
         System.out.println("| MNIST MLP 784-256-128-10, local[2] | wall s | samples/s (epochs 2..) | test accuracy |");
