@@ -3,6 +3,7 @@ package dev.kiln.spark.sql;
 import dev.kiln.memory.Unsafe;
 import dev.kiln.spark.train.InputColumns;
 import dev.kiln.spark.train.InputColumns.ScalarType;
+import dev.kiln.spark.train.SparkNumbers;
 import java.io.Serializable;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
@@ -67,7 +68,8 @@ final class FeatureReader implements Serializable {
                 return writeArray(r.getArray(ordinals[0]), address);
             default:
                 for (int i = 0; i < ordinals.length; i++) {
-                    Unsafe.putFloat(address + 4L * i, (float) scalar(r, ordinals[i], columns.scalarType(i), i));
+                    Unsafe.putFloat(address + 4L * i, (float) SparkNumbers.scalar(r, ordinals[i], columns.scalarType(i),
+                            columns.decimal(i)));
                 }
                 return null;
         }
@@ -105,35 +107,8 @@ final class FeatureReader implements Serializable {
             }
         }
         for (int i = 0; i < n; i++) {
-            Unsafe.putFloat(address + 4L * i, (float) element(a, i, t));
+            Unsafe.putFloat(address + 4L * i, (float) SparkNumbers.element(a, i, t, columns.decimal(-1)));
         }
         return null;
-    }
-
-    private double scalar(InternalRow r, int ordinal, ScalarType t, int selected) {
-        return switch (t) {
-            case BOOLEAN -> r.getBoolean(ordinal) ? 1 : 0;
-            case BYTE -> r.getByte(ordinal);
-            case SHORT -> r.getShort(ordinal);
-            case INT -> r.getInt(ordinal);
-            case LONG -> r.getLong(ordinal);
-            case FLOAT -> r.getFloat(ordinal);
-            case DOUBLE -> r.getDouble(ordinal);
-            case DECIMAL -> r.getDecimal(ordinal, columns.decimal(selected)[0], columns.decimal(selected)[1])
-                    .toDouble();
-        };
-    }
-
-    private double element(ArrayData a, int i, ScalarType t) {
-        return switch (t) {
-            case BOOLEAN -> a.getBoolean(i) ? 1 : 0;
-            case BYTE -> a.getByte(i);
-            case SHORT -> a.getShort(i);
-            case INT -> a.getInt(i);
-            case LONG -> a.getLong(i);
-            case FLOAT -> a.getFloat(i);
-            case DOUBLE -> a.getDouble(i);
-            case DECIMAL -> a.getDecimal(i, columns.decimal(-1)[0], columns.decimal(-1)[1]).toDouble();
-        };
     }
 }

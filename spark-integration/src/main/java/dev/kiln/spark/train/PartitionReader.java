@@ -130,7 +130,7 @@ final class PartitionReader {
             if (a.isNullAt(i)) {
                 throw error(row, name, "has a null element at index " + i);
             }
-            out.putFloat((float) element(a, i, t, columns.decimal(-1)));
+            out.putFloat((float) SparkNumbers.element(a, i, t, columns.decimal(-1)));
         }
         return n;
     }
@@ -152,29 +152,7 @@ final class PartitionReader {
         if (r.isNullAt(ordinal)) {
             throw error(row, name, "is null; drop or fill nulls first (e.g. df.na().drop())");
         }
-        return switch (t) {
-            case BOOLEAN -> r.getBoolean(ordinal) ? 1 : 0;
-            case BYTE -> r.getByte(ordinal);
-            case SHORT -> r.getShort(ordinal);
-            case INT -> r.getInt(ordinal);
-            case LONG -> r.getLong(ordinal);
-            case FLOAT -> r.getFloat(ordinal);
-            case DOUBLE -> r.getDouble(ordinal);
-            case DECIMAL -> r.getDecimal(ordinal, columns.decimal(ordinal)[0], columns.decimal(ordinal)[1]).toDouble();
-        };
-    }
-
-    private static double element(ArrayData a, int i, ScalarType t, int[] decimal) {
-        return switch (t) {
-            case BOOLEAN -> a.getBoolean(i) ? 1 : 0;
-            case BYTE -> a.getByte(i);
-            case SHORT -> a.getShort(i);
-            case INT -> a.getInt(i);
-            case LONG -> a.getLong(i);
-            case FLOAT -> a.getFloat(i);
-            case DOUBLE -> a.getDouble(i);
-            case DECIMAL -> a.getDecimal(i, decimal[0], decimal[1]).toDouble();
-        };
+        return SparkNumbers.scalar(r, ordinal, t, columns.decimal(ordinal));
     }
 
     private IllegalArgumentException error(long row, String column, String what) {
