@@ -3,7 +3,8 @@ package dev.kiln.bench;
 import dev.kiln.backend.BinaryOp;
 import dev.kiln.backend.PointwiseKernels;
 import dev.kiln.backend.UnaryOp;
-import dev.kiln.backend.cpu.CpuBackend;
+import dev.kiln.backend.Backend;
+import dev.kiln.tensor.Device;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Generator;
 import dev.kiln.tensor.Tensor;
@@ -16,7 +17,7 @@ import dev.kiln.tensor.Tensor;
  * must move: 12 per element for add (two reads, one write), 8 for relu.
  */
 final class ElementwiseBench {
-    private static final PointwiseKernels KERNELS = CpuBackend.INSTANCE.pointwise();
+    private static final PointwiseKernels KERNELS = Backend.of(Device.CPU).pointwise();
 
     private ElementwiseBench() {
     }
@@ -34,7 +35,7 @@ final class ElementwiseBench {
         float[] jc = new float[n];
         try {
             double[] t = Timing.compare(samples, minSeconds, warmSeconds, () -> a.add(b).close(),
-                    () -> KERNELS.binary(BinaryOp.ADD, a, b, out), () -> addLoop(ja, jb, jc));
+                    () -> KERNELS.binary(BinaryOp.ADD, a.arg(), b.arg(), out.arg()), () -> addLoop(ja, jb, jc));
             return result("add", n, 12.0 * n, t);
         } finally {
             a.close();
@@ -50,7 +51,7 @@ final class ElementwiseBench {
         float[] jc = new float[n];
         try {
             double[] t = Timing.compare(samples, minSeconds, warmSeconds, () -> a.relu().close(),
-                    () -> KERNELS.unary(UnaryOp.RELU, a, out), () -> reluLoop(ja, jc));
+                    () -> KERNELS.unary(UnaryOp.RELU, a.arg(), out.arg()), () -> reluLoop(ja, jc));
             return result("relu", n, 8.0 * n, t);
         } finally {
             a.close();

@@ -1,6 +1,5 @@
 package dev.kiln.backend;
 
-import dev.kiln.tensor.Tensor;
 
 /**
  * Sliding-window kernels behind convolution and pooling. Images are contiguous {@code [N, C, H, W]} tensors of
@@ -13,40 +12,40 @@ public interface ConvKernels {
      * 0 where that lands in the padding. {@code cols} is {@code [N, C*kh*kw, oh*ow]} with unit stride in its last dim
      * (its batch and row strides are free, so the batch may be the middle dim in memory).
      */
-    void im2col(Tensor in, Window2d w, Tensor cols);
+    void im2col(KernelArg in, Window2d w, KernelArg cols);
 
     /**
      * col2im, the adjoint of {@link #im2col} ({@code cols} strided as there): {@code out} (contiguous
      * {@code [N, C, H, W]}) is overwritten with the
      * sum, per input element, of every column entry im2col would have copied from it.
      */
-    void col2im(Tensor cols, Window2d w, Tensor out);
+    void col2im(KernelArg cols, Window2d w, KernelArg out);
 
     /**
      * Max pooling: {@code out[n, c, oy, ox]} is the max over the window (padding never wins; NaN propagates), and
      * {@code indices} (int64, same shape) holds its flat position {@code iy * W + ix} in the input plane.
      */
-    void maxPool2d(Tensor in, Window2d w, Tensor out, Tensor indices);
+    void maxPool2d(KernelArg in, Window2d w, KernelArg out, KernelArg indices);
 
     /** {@code gradIn} (overwritten) = each {@code grad} element added at its saved argmax in the input plane. */
-    void maxPool2dBackward(Tensor grad, Tensor indices, Tensor gradIn);
+    void maxPool2dBackward(KernelArg grad, KernelArg indices, KernelArg gradIn);
 
     /**
      * Average pooling (dilation 1). The divisor is the window's area clipped to the padded input when
      * {@code countIncludePad}, else to the input itself (PyTorch's {@code avg_pool2d} semantics, ceil-mode windows
      * included).
      */
-    void avgPool2d(Tensor in, Window2d w, boolean countIncludePad, Tensor out);
+    void avgPool2d(KernelArg in, Window2d w, boolean countIncludePad, KernelArg out);
 
     /** Adjoint of {@link #avgPool2d}: {@code gradIn} is overwritten. */
-    void avgPool2dBackward(Tensor grad, Window2d w, boolean countIncludePad, Tensor gradIn);
+    void avgPool2dBackward(KernelArg grad, Window2d w, boolean countIncludePad, KernelArg gradIn);
 
     /**
      * Adaptive average pooling to {@code out}'s {@code [oh, ow]}: output row {@code i} averages input rows
      * {@code floor(i*H/oh)} to {@code ceil((i+1)*H/oh)} (exclusive), likewise for columns.
      */
-    void adaptiveAvgPool2d(Tensor in, Tensor out);
+    void adaptiveAvgPool2d(KernelArg in, KernelArg out);
 
     /** Adjoint of {@link #adaptiveAvgPool2d}: {@code gradIn} is overwritten. */
-    void adaptiveAvgPool2dBackward(Tensor grad, Tensor gradIn);
+    void adaptiveAvgPool2dBackward(KernelArg grad, KernelArg gradIn);
 }

@@ -1,6 +1,5 @@
 package dev.kiln.backend;
 
-import dev.kiln.tensor.Tensor;
 
 /** Matrix products. */
 public interface LinalgKernels {
@@ -9,5 +8,5 @@ public interface LinalgKernels {
      * with any strides (transposed views are passed to BLAS without copying where the layout allows);
      * {@code out} is a contiguous {@code [B, M, N]} of the same floating dtype.
      */
-    void bmm(Tensor a, Tensor b, Tensor out);
+    void bmm(KernelArg a, KernelArg b, KernelArg out);
 }

@@ -1,26 +1,25 @@
 package dev.kiln.backend;
 
-import dev.kiln.tensor.Tensor;
 
 /** Elementwise kernels over strided tensors of identical shape (the op layer expands broadcasts first). */
 public interface PointwiseKernels {
     /** {@code out = op(in)}; {@code in} and {@code out} have the same shape and dtype. */
-    void unary(UnaryOp op, Tensor in, Tensor out);
+    void unary(UnaryOp op, KernelArg in, KernelArg out);
 
     /** {@code out = op(a, b)}; a, b same dtype; out has their dtype, or BOOL for comparisons. */
-    void binary(BinaryOp op, Tensor a, Tensor b, Tensor out);
+    void binary(BinaryOp op, KernelArg a, KernelArg b, KernelArg out);
 
     /** {@code out = cond ? a : b}; cond is BOOL, a/b/out share a dtype. */
-    void where(Tensor cond, Tensor a, Tensor b, Tensor out);
+    void where(KernelArg cond, KernelArg a, KernelArg b, KernelArg out);
 
     /** {@code out = clamp(in, min, max)}. */
-    void clamp(Tensor in, double min, double max, Tensor out);
+    void clamp(KernelArg in, double min, double max, KernelArg out);
 
     /** Copies {@code src} into {@code dst} (same shape, any strides), converting dtype. */
-    void copy(Tensor src, Tensor dst);
+    void copy(KernelArg src, KernelArg dst);
 
     /** Sets every element of {@code dst} to {@code value}. */
-    void fill(Tensor dst, double value);
+    void fill(KernelArg dst, double value);
 
     /**
      * Adam's hyper-parameters for one step of one parameter; the update rule is in {@code dev.kiln.optim.Adam}.
@@ -41,12 +40,12 @@ public interface PointwiseKernels {
      * ops in {@code Adam.update}. Returns false, touching nothing, where the backend has no fused kernel for these
      * tensors (the optimizer then composes the update from ops).
      */
-    default boolean adamStep(Tensor p, Tensor grad, Tensor m, Tensor v, Tensor vMax, AdamHyper h) {
+    default boolean adamStep(KernelArg p, KernelArg grad, KernelArg m, KernelArg v, KernelArg vMax, AdamHyper h) {
         return false;
     }
 
     /** Fused SGD step over {@code p} and the momentum buffer ({@code buf}, null without momentum); as {@link #adamStep}. */
-    default boolean sgdStep(Tensor p, Tensor grad, Tensor buf, SgdHyper h) {
+    default boolean sgdStep(KernelArg p, KernelArg grad, KernelArg buf, SgdHyper h) {
         return false;
     }
 }

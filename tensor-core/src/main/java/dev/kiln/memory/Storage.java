@@ -1,19 +1,24 @@
 package dev.kiln.memory;
 
+import dev.kiln.tensor.Device;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
- * The bytes behind one or more tensors: an Arrow {@link ArrowBuf} plus a reference count shared by every view,
- * and the version counter autograd uses to detect in-place edits of saved tensors.
+ * The bytes behind one or more tensors: host memory as an Arrow {@link ArrowBuf}, or device memory as a backend's
+ * {@link DeviceBlock}, plus a reference count shared by every view, and the version counter autograd uses to detect
+ * in-place edits of saved tensors.
  *
  * <p>Ownership follows Arrow's rules: a storage made by {@link #allocate} owns one reference to its buffer; one
  * made by {@link #wrap} retains the caller's buffer (zero copy) and releases that reference when the last view
- * goes away. Whoever calls {@link #retain()} must call {@link #release()} exactly once.
+ * goes away; one made by {@link #onDevice} owns its device block the same way. Whoever calls {@link #retain()} must
+ * call {@link #release()} exactly once.
  */
 public final class Storage {
-    private final ArrowBuf buffer;
+    private final ArrowBuf buffer; // host memory, else null
+    private final DeviceBlock block; // device memory, else null
+    private final Device device;
     private final long address;
     private final long byteSize;
     private final AtomicInteger refCount = new AtomicInteger(1);
@@ -21,8 +26,23 @@ public final class Storage {
 
     private Storage(ArrowBuf buffer, long byteSize) {
         this.buffer = buffer;
+        this.block = null;
+        this.device = Device.CPU;
         this.address = buffer.memoryAddress();
         this.byteSize = byteSize;
+    }
+
+    private Storage(DeviceBlock block) {
+        this.buffer = null;
+        this.block = block;
+        this.device = block.device();
+        this.address = block.address();
+        this.byteSize = block.byteSize();
+    }
+
+    /** Takes ownership of a device allocation; {@link DeviceBlock#free()} runs when the last view is released. */
+    public static Storage onDevice(DeviceBlock block) {
+        return new Storage(block);
     }
 
     /** Allocates {@code byteSize} bytes from {@code allocator}; contents are undefined unless {@code zeroed}. */
@@ -45,7 +65,12 @@ public final class Storage {
         return new Storage(buffer, byteSize);
     }
 
-    /** Native address of byte 0. */
+    /** Where the bytes live. */
+    public Device device() {
+        return device;
+    }
+
+    /** Address of byte 0: a native host address for CPU storage, a device address otherwise. */
     public long address() {
         return address;
     }
@@ -54,13 +79,23 @@ public final class Storage {
         return byteSize;
     }
 
-    /** The Arrow buffer holding the bytes (for zero-copy export). */
+    /** The Arrow buffer holding the bytes (for zero-copy export); only host storage has one. */
     public ArrowBuf arrowBuf() {
+        requireHost("its Arrow buffer");
         return buffer;
     }
 
+    /** The Arrow allocator that accounts host storage. */
     public BufferAllocator allocator() {
+        requireHost("its Arrow allocator");
         return buffer.getReferenceManager().getAllocator();
+    }
+
+    private void requireHost(String what) {
+        if (buffer == null) {
+            throw new IllegalStateException("Storage on " + device + " has no host memory (asked for " + what
+                    + "); copy the tensor to the CPU first with .to(Device.CPU) or .cpu()");
+        }
     }
 
     public boolean isReleased() {
@@ -82,7 +117,11 @@ public final class Storage {
     public void release() {
         int after = refCount.decrementAndGet();
         if (after == 0) {
-            buffer.getReferenceManager().release();
+            if (buffer != null) {
+                buffer.getReferenceManager().release();
+            } else {
+                block.free();
+            }
         } else if (after < 0) {
             throw new IllegalStateException("Storage released more times than it was retained");
         }

@@ -89,4 +89,17 @@ public final class Unsafe {
     public static void copyFromArray(float[] src, int srcIndex, long dst, int count) {
         U.copyMemory(src, sun.misc.Unsafe.ARRAY_FLOAT_BASE_OFFSET + 4L * srcIndex, null, dst, 4L * count);
     }
+
+    /**
+     * Copies {@code bytes} bytes between a primitive Java array (at its first element) and native memory;
+     * {@code toArray} picks the direction. The array's element type is the caller's business (raw bytes).
+     */
+    public static void copyArray(Object array, long address, long bytes, boolean toArray) {
+        long base = U.arrayBaseOffset(array.getClass());
+        if (toArray) {
+            U.copyMemory(null, address, array, base, bytes);
+        } else {
+            U.copyMemory(array, base, null, address, bytes);
+        }
+    }
 }

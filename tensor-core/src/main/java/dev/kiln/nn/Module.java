@@ -1,7 +1,6 @@
 package dev.kiln.nn;
 
 import dev.kiln.autograd.Autograd;
-import dev.kiln.backend.Backend;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Tensor;
@@ -277,20 +276,40 @@ public abstract class Module implements AutoCloseable {
     }
 
     /**
-     * Moves every parameter and buffer to {@code device}, like {@code module.to(device)}. Modules already on it are
-     * unchanged; a device without a backend in this build fails with the backend's error, naming the device.
+     * Moves every parameter and buffer (of this module and all descendants) to {@code device}, like
+     * {@code module.to(device)}: each tensor not already there is replaced by a copy on {@code device} (a leaf that
+     * requires grad as before, its {@code .grad} moved too) and the old one is closed; tied weights stay tied. As
+     * with {@link #to(DType)}, build optimizers after calling this. A device without a backend fails with the
+     * backend's error, naming the device.
      */
     public Module to(Device device) {
-        for (Module m : modules()) {
-            for (Tensor t : m.parameters.values()) {
-                if (t != null && !t.device().equals(device)) {
-                    Backend.of(device); // throws the clear "no backend for cuda:N" error
-                    throw new UnsupportedOperationException("moving parameters from " + t.device() + " to " + device
-                            + " is not supported in this build");
-                }
+        Map<Tensor, Tensor> moved = new IdentityHashMap<>();
+        try (var g = Autograd.noGrad()) {
+            for (Module m : modules()) {
+                m.parameters.replaceAll((k, p) -> moveOwned(p, device, moved, true));
+                m.buffers.replaceAll((k, b) -> moveOwned(b, device, moved, false));
             }
         }
+        for (Tensor old : moved.keySet()) {
+            old.close();
+        }
         return this;
+    }
+
+    private static Tensor moveOwned(Tensor t, Device device, Map<Tensor, Tensor> moved, boolean parameter) {
+        if (t == null || t.device().equals(device)) {
+            return t;
+        }
+        return moved.computeIfAbsent(t, old -> {
+            Tensor fresh = TensorScope.detach(old.to(device));
+            if (parameter) {
+                fresh.requiresGrad_(old.requiresGrad());
+                if (old.grad() != null) {
+                    fresh.setGrad(TensorScope.detach(old.grad().to(device)));
+                }
+            }
+            return fresh;
+        });
     }
 
     private static Tensor castOwned(Tensor t, DType dtype, Map<Tensor, Tensor> converted, boolean parameter) {

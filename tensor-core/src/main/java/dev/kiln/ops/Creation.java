@@ -1,13 +1,11 @@
 package dev.kiln.ops;
 
 import dev.kiln.memory.Storage;
-import dev.kiln.memory.Unsafe;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Generator;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
-import java.lang.ref.Reference;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.BitVector;
@@ -22,9 +20,8 @@ import org.apache.arrow.vector.ipc.message.ArrowFieldNode;
 /**
  * Factories (from Java arrays, constants, ranges, random draws, Arrow vectors) and exports back to Java/Arrow.
  *
- * <p>NOTE (memory safety): code here writes through raw addresses. Writers keep their tensor reachable by returning
- * it after the last write; readers that drop their tensor fence it ({@code Reference.reachabilityFence}), so a GC
- * cannot free the memory mid-copy (see {@code backend.cpu.Fenced}).
+ * <p>Java arrays go in and out through the backend's {@code MemoryKernels} (no host address is read here); Arrow
+ * vectors share host memory with tensors both ways.
  */
 public final class Creation {
     private Creation() {
@@ -33,70 +30,63 @@ public final class Creation {
     // -------------------------------------------------------------- from Java values
 
     public static Tensor of(float... values) {
-        Tensor t = Tensor.empty(DType.FLOAT32, values.length);
-        Unsafe.copyFromArray(values, 0, t.dataAddress(), values.length);
-        return t;
+        return fromArray(values, DType.FLOAT32, values.length);
     }
 
     public static Tensor of(double... values) {
-        Tensor t = Tensor.empty(DType.FLOAT64, values.length);
-        for (int i = 0; i < values.length; i++) {
-            Unsafe.putDouble(t.dataAddress() + 8L * i, values[i]);
-        }
-        return t;
+        return fromArray(values, DType.FLOAT64, values.length);
     }
 
     public static Tensor of(long... values) {
-        Tensor t = Tensor.empty(DType.INT64, values.length);
-        for (int i = 0; i < values.length; i++) {
-            Unsafe.putLong(t.dataAddress() + 8L * i, values[i]);
-        }
-        return t;
+        return fromArray(values, DType.INT64, values.length);
     }
 
     public static Tensor of(int... values) {
-        Tensor t = Tensor.empty(DType.INT32, values.length);
-        for (int i = 0; i < values.length; i++) {
-            Unsafe.putInt(t.dataAddress() + 4L * i, values[i]);
-        }
-        return t;
+        return fromArray(values, DType.INT32, values.length);
     }
 
     public static Tensor of(boolean... values) {
-        Tensor t = Tensor.empty(DType.BOOL, values.length);
+        byte[] bytes = new byte[values.length];
         for (int i = 0; i < values.length; i++) {
-            Unsafe.putByte(t.dataAddress() + i, (byte) (values[i] ? 1 : 0));
+            bytes[i] = (byte) (values[i] ? 1 : 0);
         }
-        return t;
+        return fromArray(bytes, DType.BOOL, values.length);
     }
 
     public static Tensor of(float[][] rows) {
-        int cols = rows.length == 0 ? 0 : rows[0].length;
-        Tensor t = Tensor.empty(DType.FLOAT32, rows.length, cols);
+        int cols = checkRows(rows.length, r -> rows[r].length);
+        float[] flat = new float[Math.multiplyExact(rows.length, cols)];
         for (int r = 0; r < rows.length; r++) {
-            if (rows[r].length != cols) {
-                t.close();
-                throw new IllegalArgumentException("expected sequence of length " + cols + " at dim 1 (got "
-                        + rows[r].length + ") in row " + r);
-            }
-            Unsafe.copyFromArray(rows[r], 0, t.dataAddress() + 4L * r * cols, cols);
+            System.arraycopy(rows[r], 0, flat, r * cols, cols);
         }
-        return t;
+        return fromArray(flat, DType.FLOAT32, rows.length, cols);
     }
 
     public static Tensor of(double[][] rows) {
-        int cols = rows.length == 0 ? 0 : rows[0].length;
-        Tensor t = Tensor.empty(DType.FLOAT64, rows.length, cols);
+        int cols = checkRows(rows.length, r -> rows[r].length);
+        double[] flat = new double[Math.multiplyExact(rows.length, cols)];
         for (int r = 0; r < rows.length; r++) {
-            if (rows[r].length != cols) {
-                t.close();
+            System.arraycopy(rows[r], 0, flat, r * cols, cols);
+        }
+        return fromArray(flat, DType.FLOAT64, rows.length, cols);
+    }
+
+    /** The common row length of a 2-d Java array, or PyTorch's error for a ragged one. */
+    private static int checkRows(int count, java.util.function.IntUnaryOperator length) {
+        int cols = count == 0 ? 0 : length.applyAsInt(0);
+        for (int r = 0; r < count; r++) {
+            if (length.applyAsInt(r) != cols) {
                 throw new IllegalArgumentException("expected sequence of length " + cols + " at dim 1 (got "
-                        + rows[r].length + ") in row " + r);
-            }
-            for (int c = 0; c < cols; c++) {
-                Unsafe.putDouble(t.dataAddress() + 8L * ((long) r * cols + c), rows[r][c]);
+                        + length.applyAsInt(r) + ") in row " + r);
             }
         }
+        return cols;
+    }
+
+    /** A new host tensor holding a Java array's values ({@code double[]} converts to {@code dtype}). */
+    private static Tensor fromArray(Object values, DType dtype, long... shape) {
+        Tensor t = Tensor.empty(dtype, shape);
+        Dispatch.on(t).memory().write(values, t.arg());
         return t;
     }
 
@@ -111,15 +101,14 @@ public final class Creation {
             return Tensor.allocate(TensorScope.currentAllocator(), dtype, shape, true);
         }
         Tensor t = Tensor.empty(dtype, shape);
-        Kernels.backend(t).pointwise().fill(t, value);
+        Dispatch.on(t).pointwise().fill(t.arg(), value);
         return t;
     }
 
     public static Tensor eye(long n, long m, DType dtype) {
         Tensor t = full(new long[] {n, m}, 0, dtype);
-        for (long i = 0; i < Math.min(n, m); i++) {
-            putDouble(t, i * m + i, 1);
-        }
+        long[] diagonal = {Math.min(n, m)};
+        Dispatch.on(t).pointwise().fill(t.arg().view(diagonal, new long[] {m + 1}, 0), 1);
         return t;
     }
 
@@ -131,26 +120,26 @@ public final class Creation {
             throw new IllegalArgumentException("arange: upper bound and larger bound inconsistent with step sign "
                     + "(start=" + start + ", end=" + end + ", step=" + step + ")");
         }
-        long n = (long) Math.ceil((end - start) / step);
-        Tensor t = Tensor.empty(dtype, n);
-        for (long i = 0; i < n; i++) {
-            putDouble(t, i, start + i * step);
+        int n = Math.toIntExact((long) Math.ceil((end - start) / step));
+        double[] values = new double[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = start + i * step;
         }
-        return t;
+        return fromArray(values, dtype, n);
     }
 
     public static Tensor linspace(double start, double end, long steps, DType dtype) {
         if (steps < 0) {
             throw new IllegalArgumentException("linspace: number of steps must be non-negative, got " + steps);
         }
-        Tensor t = Tensor.empty(dtype, steps);
+        double[] values = new double[Math.toIntExact(steps)];
         double step = steps > 1 ? (end - start) / (steps - 1) : 0;
         long half = steps / 2;
-        for (long i = 0; i < steps; i++) {
+        for (int i = 0; i < steps; i++) {
             // Same symmetric formula as PyTorch: count from the nearer end, so both endpoints are exact.
-            putDouble(t, i, i < half ? start + step * i : end - step * (steps - 1 - i));
+            values[i] = i < half ? start + step * i : end - step * (steps - 1 - i);
         }
-        return t;
+        return fromArray(values, dtype, steps);
     }
 
     // -------------------------------------------------------------- random
@@ -158,29 +147,14 @@ public final class Creation {
     public static Tensor rand(long[] shape, DType dtype, Generator gen) {
         requireFloating(dtype, "rand");
         Tensor t = Tensor.empty(dtype, shape);
-        long n = t.numel();
-        if (dtype == DType.FLOAT32) { // bulk: one generator lock and one memory copy per chunk
-            float[] chunk = new float[(int) Math.min(n, 1 << 16)];
-            for (long done = 0; done < n; done += chunk.length) {
-                int len = (int) Math.min(chunk.length, n - done);
-                gen.fillFloats(chunk, 0, len);
-                Unsafe.copyFromArray(chunk, 0, t.dataAddress() + 4 * done, len);
-            }
-            return t;
-        }
-        for (long i = 0; i < n; i++) {
-            putDouble(t, i, gen.nextDouble());
-        }
+        Dispatch.on(t).random().uniform(t.arg(), gen);
         return t;
     }
 
     public static Tensor randn(long[] shape, DType dtype, Generator gen) {
         requireFloating(dtype, "randn");
         Tensor t = Tensor.empty(dtype, shape);
-        long n = t.numel();
-        for (long i = 0; i < n; i++) {
-            putDouble(t, i, gen.nextGaussian());
-        }
+        Dispatch.on(t).random().normal(t.arg(), gen);
         return t;
     }
 
@@ -190,10 +164,7 @@ public final class Creation {
                     + " >= to=" + high);
         }
         Tensor t = Tensor.empty(DType.INT64, shape);
-        long n = t.numel();
-        for (long i = 0; i < n; i++) {
-            Unsafe.putLong(t.dataAddress() + 8 * i, gen.nextLong(low, high));
-        }
+        Dispatch.on(t).random().randint(t.arg(), low, high, gen);
         return t;
     }
 
@@ -203,18 +174,45 @@ public final class Creation {
         }
     }
 
-    private static void putDouble(Tensor contiguous, long i, double v) {
-        long addr = contiguous.dataAddress() + i * contiguous.dtype().byteSize();
-        switch (contiguous.dtype()) {
-            case FLOAT32 -> Unsafe.putFloat(addr, (float) v);
-            case FLOAT64 -> Unsafe.putDouble(addr, v);
-            case INT64 -> Unsafe.putLong(addr, (long) v);
-            case INT32 -> Unsafe.putInt(addr, (int) v);
-            case UINT8, BOOL -> Unsafe.putByte(addr, (byte) v);
+    // -------------------------------------------------------------- Java arrays out
+
+    public static float[] toFloatArray(Tensor t) {
+        float[] out = new float[Math.toIntExact(t.numel())];
+        readAs(t, DType.FLOAT32, out);
+        return out;
+    }
+
+    public static double[] toDoubleArray(Tensor t) {
+        double[] out = new double[Math.toIntExact(t.numel())];
+        readAs(t, DType.FLOAT64, out);
+        return out;
+    }
+
+    public static long[] toLongArray(Tensor t) {
+        long[] out = new long[Math.toIntExact(t.numel())];
+        readAs(t, DType.INT64, out); // floating values truncate toward zero, as a C cast
+        return out;
+    }
+
+    public static boolean[] toBooleanArray(Tensor t) {
+        byte[] bytes = new byte[Math.toIntExact(t.numel())];
+        readAs(t, DType.BOOL, bytes);
+        boolean[] out = new boolean[bytes.length];
+        for (int i = 0; i < bytes.length; i++) {
+            out[i] = bytes[i] != 0;
+        }
+        return out;
+    }
+
+    /** Copies {@code t}'s elements, row-major, converted to {@code dtype}, into a Java array (host or device). */
+    private static void readAs(Tensor t, DType dtype, Object array) {
+        try (var g = dev.kiln.autograd.Autograd.noGrad(); TensorScope temps = TensorScope.openTemporaries()) {
+            Tensor c = t.dtype() == dtype && t.isContiguous() ? t : Views.contiguous(Kernels.cast(t, dtype));
+            Dispatch.on(c).memory().read(c.arg(), array);
         }
     }
 
-    // -------------------------------------------------------------- Java arrays out
+    // -------------------------------------------------------------- Arrow interop (zero copy)
 
     /** {@code t} if contiguous, else a contiguous copy (cut from the graph) that the caller closes. */
     private static Tensor contiguousCopy(Tensor t) {
@@ -225,67 +223,6 @@ public final class Creation {
             return Views.contiguous(detached);
         }
     }
-
-    public static float[] toFloatArray(Tensor t) {
-        Tensor cc = contiguousCopy(t);
-        Tensor c = Kernels.cast(cc, DType.FLOAT32);
-        float[] out = new float[Math.toIntExact(c.numel())];
-        try {
-            Unsafe.copyToArray(c.dataAddress(), out, 0, out.length);
-        } finally {
-            Reference.reachabilityFence(c); // c may be t itself, whose last use is the address above
-            Kernels.release(c, t);
-            if (cc != c) {
-                Kernels.release(cc, t);
-            }
-        }
-        return out;
-    }
-
-    public static double[] toDoubleArray(Tensor t) {
-        double[] out = new double[Math.toIntExact(t.numel())];
-        forEachIndex(t, (i, storageIndex) -> out[i] = t.getDouble(storageIndex));
-        return out;
-    }
-
-    public static long[] toLongArray(Tensor t) {
-        long[] out = new long[Math.toIntExact(t.numel())];
-        forEachIndex(t, (i, storageIndex) -> out[i] = t.getLong(storageIndex));
-        return out;
-    }
-
-    public static boolean[] toBooleanArray(Tensor t) {
-        boolean[] out = new boolean[Math.toIntExact(t.numel())];
-        forEachIndex(t, (i, storageIndex) -> out[i] = t.getDouble(storageIndex) != 0);
-        return out;
-    }
-
-    interface IndexVisitor {
-        void visit(int flatIndex, long storageIndex);
-    }
-
-    /** Visits elements in row-major order with their storage index (any strides). */
-    static void forEachIndex(Tensor t, IndexVisitor v) {
-        long[] shape = t.shape();
-        long[] strides = t.strides();
-        int n = Math.toIntExact(t.numel());
-        long[] idx = new long[shape.length];
-        long pos = t.storageOffset();
-        for (int i = 0; i < n; i++) {
-            v.visit(i, pos);
-            for (int d = shape.length - 1; d >= 0; d--) {
-                idx[d]++;
-                pos += strides[d];
-                if (idx[d] < shape[d]) {
-                    break;
-                }
-                pos -= strides[d] * shape[d];
-                idx[d] = 0;
-            }
-        }
-    }
-
-    // -------------------------------------------------------------- Arrow interop (zero copy)
 
     public static Tensor fromArrow(FieldVector vector) {
         DType dtype = dtypeOf(vector);
@@ -340,6 +277,10 @@ public final class Creation {
      * with the vector (zero copy); others are copied first.
      */
     public static FieldVector toArrow(Tensor t, String name) {
+        if (t.device().isCuda()) {
+            throw new IllegalArgumentException("can't convert " + t.device() + " tensor to an Arrow vector: Arrow "
+                    + "memory lives on the host; use tensor.cpu() first");
+        }
         Tensor c = contiguousCopy(t);
         int n = Math.toIntExact(c.numel());
         FieldVector v = switch (c.dtype()) {

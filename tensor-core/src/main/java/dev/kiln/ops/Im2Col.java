@@ -23,10 +23,10 @@ public final class Im2Col {
     /** {@code x [N, C, H, W]} to {@code cols [N, C*kh*kw, oh*ow]} (see {@code ConvKernels.im2col}). */
     public static Tensor unfold(Tensor x, Window2d w) {
         checkFloating(x, "im2col");
-        Tensor cols = Tensor.empty(x.dtype(), x.size(0), x.size(1) * w.taps(), w.outPlane());
+        Tensor cols = Kernels.emptyLike(x, x.dtype(), x.size(0), x.size(1) * w.taps(), w.outPlane());
         try (var g = Autograd.noGrad()) {
             Tensor xc = Views.contiguous(x);
-            Kernels.backend(x).conv().im2col(xc, w, cols);
+            Dispatch.on(xc, cols).conv().im2col(xc.arg(), w, cols.arg());
             Kernels.release(xc, x);
         }
         long h = x.size(2);
@@ -45,11 +45,11 @@ public final class Im2Col {
         long n = x.size(0);
         long rows = x.size(1) * w.taps();
         long p = w.outPlane();
-        Tensor buf = Tensor.empty(x.dtype(), rows, n, p);
+        Tensor buf = Kernels.emptyLike(x, x.dtype(), rows, n, p);
         try (var g = Autograd.noGrad()) {
             Tensor xc = Views.contiguous(x);
             Tensor batchFirst = Views.permute(buf, new long[] {1, 0, 2});
-            Kernels.backend(x).conv().im2col(xc, w, batchFirst);
+            Dispatch.on(xc, batchFirst).conv().im2col(xc.arg(), w, batchFirst.arg());
             batchFirst.close();
             Kernels.release(xc, x);
         }
@@ -68,10 +68,10 @@ public final class Im2Col {
             throw new IllegalArgumentException("col2im: expected cols of shape [N, C*" + w.taps() + ", " + w.outPlane()
                     + "], but got " + Shapes.str(cols.shape()));
         }
-        Tensor out = Tensor.empty(cols.dtype(), cols.size(0), cols.size(1) / w.taps(), h, wd);
+        Tensor out = Kernels.emptyLike(cols, cols.dtype(), cols.size(0), cols.size(1) / w.taps(), h, wd);
         try (var g = Autograd.noGrad()) {
             Tensor cc = cols.stride(2) == 1 ? cols : Views.contiguous(cols); // batch/row strides are free
-            Kernels.backend(cols).conv().col2im(cc, w, out);
+            Dispatch.on(cc, out).conv().col2im(cc.arg(), w, out.arg());
             Kernels.release(cc, cols);
         }
         return Graph.record(out, "Col2ImBackward0", inputs(cols), Graph.NONE, c -> new Tensor[] {

@@ -73,7 +73,7 @@ public final class InPlace {
             throw new IllegalArgumentException("output with shape " + Shapes.str(self.shape()) + " doesn't match the "
                     + "broadcast shape " + Shapes.str(result.shape()) + " (in " + op + ")");
         }
-        Kernels.backend(self).pointwise().copy(result, self);
+        Dispatch.on(result, self).pointwise().copy(result.arg(), self.arg());
         self.storage().bumpVersion();
         rebaseViewBase(self, result, op);
         if (result.gradFn() != null) {
@@ -95,11 +95,11 @@ public final class InPlace {
 
     public static Tensor fill(Tensor self, double value) {
         checkAllowed(self, "fill_");
-        Kernels.backend(self).pointwise().fill(self, value);
+        Dispatch.on(self).pointwise().fill(self.arg(), value);
         self.storage().bumpVersion();
         Tensor base = self.viewBase();
         if (base != null && base.requiresGrad() && Autograd.isGradEnabled()) {
-            try (Tensor constant = Tensor.empty(self.dtype(), self.shape())) {
+            try (Tensor constant = Kernels.emptyLike(self, self.dtype(), self.shape())) {
                 CopySlices.rebase(base, self, constant, "fill_"); // the overwritten elements get no gradient
             }
         }
@@ -111,6 +111,11 @@ public final class InPlace {
 
     public static Tensor copy(Tensor self, Tensor src) {
         checkAllowed(self, "copy_");
+        if (!src.device().equals(self.device())) { // copy_ is the one op that crosses devices, as in PyTorch
+            try (TensorScope temps = TensorScope.openTemporaries()) {
+                return copy(self, Views.to(src, self.device()));
+            }
+        }
         long[] shape = Shapes.broadcast(self.shape(), src.shape());
         if (!Arrays.equals(shape, self.shape())) {
             throw new IllegalArgumentException("copy_: source of shape " + Shapes.str(src.shape())
@@ -118,7 +123,7 @@ public final class InPlace {
         }
         Tensor expanded = Kernels.broadcastTo(src, shape);
         try {
-            Kernels.backend(self).pointwise().copy(expanded, self);
+            Dispatch.on(expanded, self).pointwise().copy(expanded.arg(), self.arg());
         } finally {
             Kernels.release(expanded, src);
         }
@@ -138,7 +143,7 @@ public final class InPlace {
             if (tracked) {
                 CopySlices.rebase(base, self, viaGraph, "copy_");
             } else {
-                try (Tensor constant = Tensor.empty(self.dtype(), self.shape())) {
+                try (Tensor constant = Kernels.emptyLike(self, self.dtype(), self.shape())) {
                     CopySlices.rebase(base, self, constant, "copy_");
                 }
             }

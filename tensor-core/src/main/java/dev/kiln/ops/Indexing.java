@@ -52,8 +52,8 @@ public final class Indexing {
         try {
             checkGatherShape(t, d, idx);
             checkBounds(idx, sizeAt(t, d), d, "");
-            Tensor out = Tensor.empty(t.dtype(), idx.shape());
-            Kernels.backend(t).index().gather(t, d, idx, out);
+            Tensor out = Kernels.emptyLike(t, t.dtype(), idx.shape());
+            Dispatch.on(t, idx, out).index().gather(t.arg(), d, idx.arg(), out.arg());
             return Graph.record(out, "GatherBackward0", inputs(t), saved(idx), c -> new Tensor[] {
                 scatterAdd(Tensor.zeros(c.grad().dtype(), c.inputShape(0)), d, c.saved(0), c.grad())});
         } finally {
@@ -115,9 +115,9 @@ public final class Indexing {
 
     /** A copy of {@code t} with {@code src} written (or added) at {@code idx}; records nothing. */
     private static Tensor scatterRaw(Tensor t, int d, Tensor idx, Tensor src, boolean accumulate) {
-        Tensor out = Tensor.empty(t.dtype(), t.shape());
-        Kernels.backend(t).pointwise().copy(t, out);
-        Kernels.backend(t).index().scatter(out, d, idx, src, accumulate);
+        Tensor out = Kernels.emptyLike(t, t.dtype(), t.shape());
+        Dispatch.on(t, out).pointwise().copy(t.arg(), out.arg());
+        Dispatch.on(out, idx, src).index().scatter(out.arg(), d, idx.arg(), src.arg(), accumulate);
         return out;
     }
 
@@ -145,8 +145,8 @@ public final class Indexing {
             if (shape.length > 0) {
                 shape[d] = idx.numel();
             }
-            Tensor out = Tensor.empty(t.dtype(), shape);
-            Kernels.backend(t).index().indexSelect(t, d, idx, out);
+            Tensor out = Kernels.emptyLike(t, t.dtype(), shape);
+            Dispatch.on(t, idx, out).index().indexSelect(t.arg(), d, idx.arg(), out.arg());
             return Graph.record(out, "IndexSelectBackward0", inputs(t), saved(idx), c -> new Tensor[] {
                 indexAdd(Tensor.zeros(c.grad().dtype(), c.inputShape(0)), d, c.saved(0), c.grad())});
         } finally {
@@ -169,9 +169,9 @@ public final class Indexing {
         try {
             checkIndexAddShapes(t, d, idx, source);
             checkBounds(idx, sizeAt(t, d), d, "index_add_(): ");
-            Tensor out = Tensor.empty(t.dtype(), t.shape());
-            Kernels.backend(t).pointwise().copy(t, out);
-            Kernels.backend(t).index().indexAdd(out, d, idx, source);
+            Tensor out = Kernels.emptyLike(t, t.dtype(), t.shape());
+            Dispatch.on(t, out).pointwise().copy(t.arg(), out.arg());
+            Dispatch.on(out, idx, source).index().indexAdd(out.arg(), d, idx.arg(), source.arg());
             return Graph.record(out, "IndexAddBackward0", inputs(t, source), saved(idx), c -> new Tensor[] {
                 c.needs(0) ? c.grad() : null,
                 c.needs(1) ? Views.reshape(indexSelect(c.grad(), d, c.saved(0)), c.inputShape(1)) : null});
@@ -197,7 +197,7 @@ public final class Indexing {
                 throw new IllegalArgumentException("Can not infer total number of classes from empty tensor.");
             }
             shape[shape.length - 1] = numClasses;
-            return Tensor.empty(DType.INT64, shape);
+            return Kernels.emptyLike(labels, DType.INT64, shape);
         }
         long[] values = labels.toLongArray();
         long min = Arrays.stream(values).min().getAsLong();
@@ -216,7 +216,7 @@ public final class Indexing {
         try (Tensor column = Views.unsqueeze(idx, -1);
              Tensor one = Tensor.scalar(1, DType.INT64);
              Tensor ones = Kernels.broadcastTo(one, column.shape())) {
-            Kernels.backend(out).index().scatter(out, shape.length - 1, column, ones, false);
+            Dispatch.on(out, column, ones).index().scatter(out.arg(), shape.length - 1, column.arg(), ones.arg(), false);
         } finally {
             Kernels.release(idx, labels);
         }
@@ -347,7 +347,7 @@ public final class Indexing {
         for (int i = 0; i < g.dim(); i++) {
             corner = Views.narrow(corner, i, 0, g.size(i));
         }
-        Kernels.backend(g).pointwise().copy(g, corner);
+        Dispatch.on(g, corner).pointwise().copy(g.arg(), corner.arg());
         return out;
     }
 }

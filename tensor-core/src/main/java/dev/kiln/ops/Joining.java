@@ -33,6 +33,9 @@ public final class Joining {
         Tensor[] inputs = tensors.toArray(new Tensor[0]);
         checkNotZeroDim(inputs);
         Tensor reference = firstNotSkipped(inputs);
+        for (Tensor t : inputs) {
+            Dispatch.same(reference.device(), t);
+        }
         int d = Shapes.wrapDim(dim, reference.dim());
         checkCatShapes(inputs, reference, d);
         long[] offsets = new long[inputs.length];
@@ -45,14 +48,14 @@ public final class Joining {
         if (shape.length > 0 && !skipped(reference)) {
             shape[d] = total;
         }
-        Tensor out = Tensor.empty(promotedType(inputs), shape);
+        Tensor out = Kernels.emptyLike(reference, promotedType(inputs), shape);
         copyInto(out, inputs, offsets, d);
         return Graph.record(out, "CatBackward0", inputs, Graph.NONE, c -> {
             Tensor[] grads = new Tensor[inputs.length];
             for (int i = 0; i < grads.length; i++) {
                 if (c.needs(i)) {
                     long[] inShape = c.inputShape(i);
-                    grads[i] = skipped(inShape) ? Tensor.empty(c.grad().dtype(), 0)
+                    grads[i] = skipped(inShape) ? Kernels.emptyLike(c.grad(), c.grad().dtype(), 0)
                             : Views.narrow(c.grad(), d, offsets[i], inShape[d]);
                 }
             }
@@ -68,7 +71,7 @@ public final class Joining {
                     continue;
                 }
                 try (Tensor slot = Views.narrow(out, d, offsets[i], inputs[i].size(d))) {
-                    Kernels.backend(out).pointwise().copy(inputs[i], slot);
+                    Dispatch.on(inputs[i], slot).pointwise().copy(inputs[i].arg(), slot.arg());
                 }
             }
         }

@@ -19,13 +19,18 @@ final class Kernels {
         return Backend.of(t.device());
     }
 
+    /** An uninitialized contiguous tensor on {@code like}'s device: where every op's output goes. */
+    static Tensor emptyLike(Tensor like, DType dtype, long... shape) {
+        return Tensor.empty(like.device(), dtype, shape);
+    }
+
     /** {@code t} as {@code dtype}: {@code t} itself if it already is, else a converted copy. */
     static Tensor cast(Tensor t, DType dtype) {
         if (t.dtype() == dtype) {
             return t;
         }
-        Tensor out = Tensor.empty(dtype, t.shape());
-        backend(t).pointwise().copy(t, out);
+        Tensor out = emptyLike(t, dtype, t.shape());
+        backend(t).pointwise().copy(t.arg(), out.arg());
         return out;
     }
 
@@ -90,15 +95,16 @@ final class Kernels {
     }
 
     static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        Backend backend = Dispatch.on(a, b);
         DType t = resultType(op, a, b);
         long[] shape = Shapes.broadcast(a.shape(), b.shape());
         Tensor ac = cast(a, t);
         Tensor bc = cast(b, t);
         Tensor ae = broadcastTo(ac, shape);
         Tensor be = broadcastTo(bc, shape);
-        Tensor out = Tensor.empty(op.isComparison() ? DType.BOOL : t, shape);
+        Tensor out = emptyLike(a, op.isComparison() ? DType.BOOL : t, shape);
         try {
-            backend(a).pointwise().binary(op, ae, be, out);
+            backend.pointwise().binary(op, ae.arg(), be.arg(), out.arg());
         } catch (RuntimeException | Error e) {
             out.close(); // e.g. an input closed under us: the output must not outlive the failure
             throw e;
@@ -116,9 +122,9 @@ final class Kernels {
         boolean keepsType = op == UnaryOp.NEG || op == UnaryOp.ABS || op == UnaryOp.SIGN || op == UnaryOp.RELU;
         DType t = keepsType ? a.dtype() : op == UnaryOp.LOGICAL_NOT ? DType.BOOL : a.dtype().toFloating();
         Tensor ac = op == UnaryOp.LOGICAL_NOT ? a : cast(a, t);
-        Tensor out = Tensor.empty(t, a.shape());
+        Tensor out = emptyLike(a, t, a.shape());
         try {
-            backend(a).pointwise().unary(op, ac, out);
+            backend(a).pointwise().unary(op, ac.arg(), out.arg());
         } catch (RuntimeException | Error e) {
             out.close();
             throw e;
@@ -136,8 +142,8 @@ final class Kernels {
         } else if (t == DType.BOOL) {
             t = DType.INT64;
         }
-        Tensor s = Tensor.empty(t);
-        backend(like).pointwise().fill(s, value);
+        Tensor s = emptyLike(like, t);
+        backend(like).pointwise().fill(s.arg(), value);
         return s;
     }
 }

@@ -78,8 +78,8 @@ public final class Linalg {
                     new long[] {batchCount, m, k});
             Tensor b3 = Views.reshape(Kernels.broadcastTo(Kernels.cast(b, t), concat(batch, k, n)),
                     new long[] {batchCount, k, n});
-            Tensor o3 = Tensor.empty(t, batchCount, m, n);
-            Kernels.backend(a).linalg().bmm(a3, b3, o3);
+            Tensor o3 = Kernels.emptyLike(a3, t, batchCount, m, n);
+            Dispatch.on(a3, b3, o3).linalg().bmm(a3.arg(), b3.arg(), o3.arg());
             out = temps.handOut(Views.view(o3, concat(batch, m, n)));
         }
         // d(A@B)/dA = G @ B^T, d/dB = A^T @ G; summed back over broadcast batch dims.

@@ -210,8 +210,8 @@ public final class Pointwise {
         if (min > max) {
             throw new IllegalArgumentException("clamp: min (" + min + ") must be <= max (" + max + ")");
         }
-        Tensor out = Tensor.empty(a.dtype(), a.shape());
-        Kernels.backend(a).pointwise().clamp(a, min, max, out);
+        Tensor out = Kernels.emptyLike(a, a.dtype(), a.shape());
+        Dispatch.on(a, out).pointwise().clamp(a.arg(), min, max, out.arg());
         // Gradient passes where min <= x <= max (PyTorch's clamp_backward mask).
         return Graph.record(out, "ClampBackward1", inputs(a), saved(a), c -> {
             Tensor x = c.saved(0);
@@ -255,9 +255,9 @@ public final class Pointwise {
         Tensor ce = Kernels.broadcastTo(condition, shape);
         Tensor xe = Kernels.broadcastTo(xc, shape);
         Tensor ye = Kernels.broadcastTo(yc, shape);
-        Tensor out = Tensor.empty(t, shape);
+        Tensor out = Kernels.emptyLike(x, t, shape);
         try {
-            Kernels.backend(x).pointwise().where(ce, xe, ye, out);
+            Dispatch.on(ce, xe, ye, out).pointwise().where(ce.arg(), xe.arg(), ye.arg(), out.arg());
         } finally {
             Kernels.release(ce, condition);
             Kernels.release(xe, xc, x);

@@ -55,19 +55,19 @@ public final class Pooling {
         checkInput(input, op);
         Tensor x = batched(input);
         Window2d w = window(x, kernel, stride, padding, dilation, ceilMode, op);
-        Tensor out = Tensor.empty(x.dtype(), x.size(0), x.size(1), w.oh(), w.ow());
-        Tensor indices = Tensor.empty(DType.INT64, out.shape());
+        Tensor out = Kernels.emptyLike(x, x.dtype(), x.size(0), x.size(1), w.oh(), w.ow());
+        Tensor indices = Kernels.emptyLike(x, DType.INT64, out.shape());
         try (var g = Autograd.noGrad()) {
             Tensor xc = Views.contiguous(x);
-            Kernels.backend(x).conv().maxPool2d(xc, w, out, indices);
+            Dispatch.on(xc, out, indices).conv().maxPool2d(xc.arg(), w, out.arg(), indices.arg());
             Kernels.release(xc, x);
         }
         long[] inShape = x.shape();
         Graph.record(out, "MaxPool2DWithIndicesBackward0", inputs(x), saved(indices), c -> {
-            Tensor gradIn = Tensor.empty(c.grad().dtype(), inShape);
+            Tensor gradIn = Kernels.emptyLike(c.grad(), c.grad().dtype(), inShape);
             try (var g = Autograd.noGrad()) {
                 Tensor gc = Views.contiguous(c.grad());
-                Kernels.backend(gc).conv().maxPool2dBackward(gc, c.saved(0), gradIn);
+                Dispatch.on(gc, c.saved(0), gradIn).conv().maxPool2dBackward(gc.arg(), c.saved(0).arg(), gradIn.arg());
                 Kernels.release(gc, c.grad());
             }
             return new Tensor[] {gradIn};
@@ -92,18 +92,18 @@ public final class Pooling {
         checkInput(input, op);
         Tensor x = batched(input);
         Window2d w = window(x, kernel, stride, padding, new long[] {1}, ceilMode, op);
-        Tensor out = Tensor.empty(x.dtype(), x.size(0), x.size(1), w.oh(), w.ow());
+        Tensor out = Kernels.emptyLike(x, x.dtype(), x.size(0), x.size(1), w.oh(), w.ow());
         try (var g = Autograd.noGrad()) {
             Tensor xc = Views.contiguous(x);
-            Kernels.backend(x).conv().avgPool2d(xc, w, countIncludePad, out);
+            Dispatch.on(xc, out).conv().avgPool2d(xc.arg(), w, countIncludePad, out.arg());
             Kernels.release(xc, x);
         }
         long[] inShape = x.shape();
         Graph.record(out, "AvgPool2DBackward0", inputs(x), Graph.NONE, c -> {
-            Tensor gradIn = Tensor.empty(c.grad().dtype(), inShape);
+            Tensor gradIn = Kernels.emptyLike(c.grad(), c.grad().dtype(), inShape);
             try (var g = Autograd.noGrad()) {
                 Tensor gc = Views.contiguous(c.grad());
-                Kernels.backend(gc).conv().avgPool2dBackward(gc, w, countIncludePad, gradIn);
+                Dispatch.on(gc, gradIn).conv().avgPool2dBackward(gc.arg(), w, countIncludePad, gradIn.arg());
                 Kernels.release(gc, c.grad());
             }
             return new Tensor[] {gradIn};
@@ -141,18 +141,18 @@ public final class Pooling {
 
     private static Tensor adaptiveInScope(Tensor input, long[] size) {
         Tensor x = batched(input);
-        Tensor out = Tensor.empty(x.dtype(), x.size(0), x.size(1), size[0], size[1]);
+        Tensor out = Kernels.emptyLike(x, x.dtype(), x.size(0), x.size(1), size[0], size[1]);
         try (var g = Autograd.noGrad()) {
             Tensor xc = Views.contiguous(x);
-            Kernels.backend(x).conv().adaptiveAvgPool2d(xc, out);
+            Dispatch.on(xc, out).conv().adaptiveAvgPool2d(xc.arg(), out.arg());
             Kernels.release(xc, x);
         }
         long[] inShape = x.shape();
         Graph.record(out, "AdaptiveAvgPool2DBackward0", inputs(x), Graph.NONE, c -> {
-            Tensor gradIn = Tensor.empty(c.grad().dtype(), inShape);
+            Tensor gradIn = Kernels.emptyLike(c.grad(), c.grad().dtype(), inShape);
             try (var g = Autograd.noGrad()) {
                 Tensor gc = Views.contiguous(c.grad());
-                Kernels.backend(gc).conv().adaptiveAvgPool2dBackward(gc, gradIn);
+                Dispatch.on(gc, gradIn).conv().adaptiveAvgPool2dBackward(gc.arg(), gradIn.arg());
                 Kernels.release(gc, c.grad());
             }
             return new Tensor[] {gradIn};

@@ -72,16 +72,16 @@ public final class Reductions {
                     + "for input.numel() == 0. Specify the reduction dim with the 'dim' argument. (input shape "
                     + Shapes.str(t.shape()) + ")");
         }
-        Tensor out = Tensor.empty(outType, outShape);
+        Tensor out = Kernels.emptyLike(t, outType, outShape);
         if (reduced == 0) {
-            Kernels.backend(t).pointwise().fill(out, op == Op.SUM ? 0 : 1);
+            Dispatch.on(out).pointwise().fill(out.arg(), op == Op.SUM ? 0 : 1);
             return out;
         }
         try (var g = dev.kiln.autograd.Autograd.noGrad()) {
             Tensor moved = Views.permute(t, perm);
             Tensor rows = Views.reshape(moved, new long[] {kept, reduced});
             Tensor flatOut = Views.view(out, new long[] {kept});
-            Kernels.backend(t).reduce().reduceLastDim(op, rows, flatOut);
+            Dispatch.on(rows, flatOut).reduce().reduceLastDim(op, rows.arg(), flatOut.arg());
             flatOut.close();
             Kernels.release(rows, moved);
             moved.close();
@@ -245,8 +245,8 @@ public final class Reductions {
         try (var g = dev.kiln.autograd.Autograd.noGrad()) {
             Tensor moved = t.dim() == 0 ? Views.reshape(x, new long[] {1}) : Views.transpose(x, d, last);
             Tensor src = Views.contiguous(moved);
-            Tensor res = Tensor.empty(x.dtype(), src.shape());
-            Kernels.backend(t).reduce().softmaxLastDim(src, res, log);
+            Tensor res = Kernels.emptyLike(x, x.dtype(), src.shape());
+            Dispatch.on(src, res).reduce().softmaxLastDim(src.arg(), res.arg(), log);
             Tensor back = t.dim() == 0 ? Views.reshape(res, new long[0]) : Views.transpose(res, d, last);
             out = Views.contiguous(back);
             Kernels.release(back, out);

@@ -2,11 +2,14 @@ package dev.kiln.ops;
 
 import static dev.kiln.autograd.Graph.inputs;
 
+import dev.kiln.autograd.Autograd;
 import dev.kiln.autograd.Graph;
+import dev.kiln.backend.Backend;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 import java.util.Arrays;
 
 /**
@@ -351,8 +354,8 @@ public final class Views {
     }
 
     public static Tensor cloneTensor(Tensor t) {
-        Tensor out = Tensor.empty(t.dtype(), t.shape());
-        Kernels.backend(t).pointwise().copy(t, out);
+        Tensor out = Kernels.emptyLike(t, t.dtype(), t.shape());
+        Dispatch.on(t, out).pointwise().copy(t.arg(), out.arg());
         return Graph.record(out, "CloneBackward0", inputs(t), Graph.NONE, c -> new Tensor[] {c.grad()});
     }
 
@@ -367,12 +370,28 @@ public final class Views {
         return Graph.record(out, "ToCopyBackward0", inputs(t), Graph.NONE, c -> new Tensor[] {c.grad()});
     }
 
+    /**
+     * A copy of {@code t} on {@code target} ({@code t} itself if already there), like {@code tensor.to(device)};
+     * differentiable: the gradient is moved back. The transfer runs on the GPU side's backend.
+     */
     public static Tensor to(Tensor t, Device target) {
         if (t.device().equals(target)) {
             return t;
         }
-        dev.kiln.backend.Backend.of(target); // throws a clear error when the device has no backend
-        throw new UnsupportedOperationException("copy from " + t.device() + " to " + target + " is not supported");
+        Backend mover = Backend.of(target.isCuda() ? target : t.device()); // also checks that target exists
+        Tensor out = Tensor.empty(target, t.dtype(), t.shape());
+        try (var g = Autograd.noGrad(); TensorScope temps = TensorScope.openTemporaries()) {
+            Tensor src = t.isContiguous() ? t : contiguous(t);
+            mover.memory().transfer(src.arg(), out.arg());
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
+        if (!t.dtype().isFloatingPoint()) {
+            return out;
+        }
+        Device source = t.device();
+        return Graph.record(out, "ToCopyBackward0", inputs(t), Graph.NONE, c -> new Tensor[] {to(c.grad(), source)});
     }
 
     private static void swap(long[] a, int i, int j) {

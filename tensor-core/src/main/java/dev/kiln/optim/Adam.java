@@ -1,6 +1,6 @@
 package dev.kiln.optim;
 
-import dev.kiln.backend.Backend;
+import dev.kiln.ops.Dispatch;
 import dev.kiln.backend.PointwiseKernels;
 import dev.kiln.tensor.Tensor;
 import java.util.Collection;
@@ -92,7 +92,7 @@ public class Adam extends Optimizer {
         var h = new PointwiseKernels.AdamHyper(lr, beta1, beta2, group.getDouble("eps"), weightDecay,
                 decoupledWeightDecay(), group.getBoolean("maximize"), biasCorrection1, biasCorrection2Sqrt);
         // One fused pass over p, grad and the state where the backend has it; the same math composed otherwise.
-        if (!Backend.of(p.device()).pointwise().adamStep(p, grad, m, v, vMax, h)) {
+        if (!Dispatch.on(p, grad, m, v).pointwise().adamStep(p.arg(), grad.arg(), m.arg(), v.arg(), vMax == null ? null : vMax.arg(), h)) {
             composedUpdate(p, grad, m, v, vMax, h);
         }
     }

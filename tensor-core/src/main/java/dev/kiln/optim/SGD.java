@@ -1,6 +1,6 @@
 package dev.kiln.optim;
 
-import dev.kiln.backend.Backend;
+import dev.kiln.ops.Dispatch;
 import dev.kiln.backend.PointwiseKernels;
 import dev.kiln.tensor.Tensor;
 import java.util.Collection;
@@ -70,7 +70,7 @@ public class SGD extends Optimizer {
             buf = Tensor.emptyLike(p);
         }
         // One fused pass over p, grad and the buffer where the backend has it; the same math composed otherwise.
-        if (Backend.of(p.device()).pointwise().sgdStep(p, grad, momentum != 0 ? buf : null, h)) {
+        if (Dispatch.on(p, grad).pointwise().sgdStep(p.arg(), grad.arg(), momentum != 0 ? buf.arg() : null, h)) {
             if (init) {
                 s.putTensor("momentum_buffer", buf);
             }

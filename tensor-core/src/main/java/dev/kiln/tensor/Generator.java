@@ -7,7 +7,7 @@ import dev.kiln.KilnContext;
  * Its whole state is four longs, so checkpoints can save and restore it exactly ({@link #getState()}).
  * Streams differ from PyTorch's (which uses Philox/MT19937); distributions and seeding semantics match.
  */
-public final class Generator {
+public final class Generator implements dev.kiln.backend.RandomSource {
     private static final Generator DEFAULT = new Generator(0x5eed_c0ffeeL);
 
     private long s0;
@@ -54,6 +54,7 @@ public final class Generator {
         return z ^ (z >>> 31);
     }
 
+    @Override
     public synchronized long nextLong() {
         long result = Long.rotateLeft(s1 * 5, 7) * 9;
         long t = s1 << 17;
@@ -67,6 +68,7 @@ public final class Generator {
     }
 
     /** Uniform in [0, 1) with 53 random bits. */
+    @Override
     public double nextDouble() {
         return (nextLong() >>> 11) * 0x1.0p-53;
     }
@@ -77,6 +79,7 @@ public final class Generator {
     }
 
     /** Fills {@code out} with uniform [0, 1) floats under one lock (the per-call lock dominates otherwise). */
+    @Override
     public synchronized void fillFloats(float[] out, int from, int to) {
         for (int i = from; i < to; i++) {
             out[i] = (nextLong() >>> 40) * 0x1.0p-24f;
@@ -84,6 +87,7 @@ public final class Generator {
     }
 
     /** Standard normal (Box-Muller, one value per call; the pair's second value is discarded for simplicity). */
+    @Override
     public double nextGaussian() {
         double u1;
         do {
@@ -94,6 +98,7 @@ public final class Generator {
     }
 
     /** Uniform integer in [low, high). */
+    @Override
     public long nextLong(long low, long high) {
         if (high <= low) {
             throw new IllegalArgumentException("random range is empty: low=" + low + " high=" + high);

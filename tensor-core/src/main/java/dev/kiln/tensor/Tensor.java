@@ -4,12 +4,13 @@ import dev.kiln.autograd.Autograd;
 import dev.kiln.autograd.Engine;
 import dev.kiln.autograd.Node;
 import dev.kiln.autograd.RemovableHandle;
-import dev.kiln.memory.Elements;
+import dev.kiln.backend.Backend;
+import dev.kiln.backend.KernelArg;
+import dev.kiln.backend.MemoryKernels;
 import dev.kiln.memory.Storage;
 import dev.kiln.ops.Creation;
 import dev.kiln.ops.Views;
 import java.lang.ref.Cleaner;
-import java.lang.ref.Reference;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.FieldVector;
 
@@ -49,6 +50,7 @@ public final class Tensor extends TensorMath implements AutoCloseable {
     private Tensor viewBase; // the tensor whose storage a view op (view, select, ...) reinterprets; null otherwise
     private LeakTracking.Site leakSite; // while LeakTracking follows it: the call that made it, until handed out
     private int savedForBackward; // graph nodes holding it for backward: an op's temporaries scope must not close it
+    private KernelArg kernelArg; // built on first use; immutable, so a racy double build is harmless
 
     /** Makes a tensor over {@code storage}, taking ownership of one reference to it. */
     private Tensor(Storage storage, DType dtype, Device device, long[] shape, long[] strides, long offset) {
@@ -83,7 +85,7 @@ public final class Tensor extends TensorMath implements AutoCloseable {
      */
     public static Tensor ofStorage(Storage storage, DType dtype, long[] shape, long[] strides, long offset) {
         Shapes.checkView(storage.byteSize(), dtype, shape, strides, offset);
-        return new Tensor(storage.retain(), dtype, Device.CPU, shape.clone(), strides.clone(), offset);
+        return new Tensor(storage.retain(), dtype, storage.device(), shape.clone(), strides.clone(), offset);
     }
 
     /** An uninitialized contiguous tensor allocated from the current scope's allocator. */
@@ -91,8 +93,21 @@ public final class Tensor extends TensorMath implements AutoCloseable {
         return allocate(TensorScope.currentAllocator(), dtype, shape, false);
     }
 
-    /** A contiguous tensor allocated from {@code allocator}, zero-filled if asked. */
+    /** An uninitialized contiguous tensor on {@code device} (host memory from the current scope's allocator). */
+    public static Tensor empty(Device device, DType dtype, long... shape) {
+        return allocate(device, TensorScope.currentAllocator(), dtype, shape, false);
+    }
+
+    /** A contiguous host tensor allocated from {@code allocator}, zero-filled if asked. */
     public static Tensor allocate(BufferAllocator allocator, DType dtype, long[] shape, boolean zeroed) {
+        return allocate(Device.CPU, allocator, dtype, shape, zeroed);
+    }
+
+    /**
+     * A contiguous tensor on {@code device}, zero-filled if asked; host memory comes from {@code allocator}, device
+     * memory from the device backend's accounted allocator.
+     */
+    public static Tensor allocate(Device device, BufferAllocator allocator, DType dtype, long[] shape, boolean zeroed) {
         for (long s : shape) {
             if (s < 0) {
                 throw new IllegalArgumentException("Trying to create tensor with negative dimension " + s + ": "
@@ -100,8 +115,9 @@ public final class Tensor extends TensorMath implements AutoCloseable {
             }
         }
         long n = Shapes.numel(shape);
-        Storage storage = Storage.allocate(allocator, n * dtype.byteSize(), zeroed);
-        return new Tensor(storage, dtype, Device.CPU, shape.clone(), Shapes.contiguousStrides(shape), 0);
+        Storage storage = device == Device.CPU ? Storage.allocate(allocator, n * dtype.byteSize(), zeroed)
+                : Backend.of(device).memory().allocate(device, allocator, n * dtype.byteSize(), zeroed);
+        return new Tensor(storage, dtype, device, shape.clone(), Shapes.contiguousStrides(shape), 0);
     }
 
     /** Exports this tensor's elements as an Arrow vector; zero-copy when the tensor is contiguous from offset 0. */
@@ -170,11 +186,28 @@ public final class Tensor extends TensorMath implements AutoCloseable {
         return Shapes.isContiguous(shape, strides);
     }
 
-    /** Native address of element {@code [0, 0, ...]}. */
+    /**
+     * Address of element {@code [0, 0, ...]}: native host memory on the CPU, a device address otherwise. Code above
+     * the backends should pass {@link #arg()} to a kernel instead.
+     */
     public long dataAddress() {
         touch();
         checkOpen();
         return storage.address() + offset * dtype.byteSize();
+    }
+
+    /**
+     * This tensor as a kernel argument (storage, dtype, geometry; no autograd). Built once; throws if this tensor
+     * was closed. Not a leak-tracking touch: kernels' reads are the op's own.
+     */
+    public KernelArg arg() {
+        checkOpen();
+        KernelArg a = kernelArg;
+        if (a == null) {
+            a = new KernelArg(this, storage, dtype, shape, strides, offset); // shape/strides are never mutated
+            kernelArg = a;
+        }
+        return a;
     }
 
     // ---------------------------------------------------------------- memory
@@ -266,20 +299,18 @@ public final class Tensor extends TensorMath implements AutoCloseable {
 
     /** Reads the element at storage index {@code storageIndex} as a double. */
     public double getDouble(long storageIndex) {
-        try {
-            return Elements.get(dtype, storage().address() + storageIndex * dtype.byteSize());
-        } finally {
-            Reference.reachabilityFence(this); // the read must not race this tensor's Cleaner (see backend Fenced)
-        }
+        touch();
+        return memory().getDouble(arg(), storageIndex); // the argument keeps this tensor reachable through the read
     }
 
     /** Reads the element at storage index {@code storageIndex} as a long (floating types are truncated). */
     public long getLong(long storageIndex) {
-        try {
-            return Elements.getLong(dtype, storage().address() + storageIndex * dtype.byteSize());
-        } finally {
-            Reference.reachabilityFence(this);
-        }
+        touch();
+        return memory().getLong(arg(), storageIndex);
+    }
+
+    private MemoryKernels memory() {
+        return Backend.of(device).memory();
     }
 
     /** Storage index of the element at a multi-index. */
@@ -308,7 +339,8 @@ public final class Tensor extends TensorMath implements AutoCloseable {
 
     /** Writes one element, like {@code t[i, j] = value}; counts as an in-place modification. */
     public Tensor set(double value, long... index) {
-        Elements.put(dtype, storage().address() + storageIndex(index) * dtype.byteSize(), value);
+        touch();
+        memory().putDouble(arg(), storageIndex(index), value);
         storage.bumpVersion();
         return this; // returning this keeps it reachable through the write
     }

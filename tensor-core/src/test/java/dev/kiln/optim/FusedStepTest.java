@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.backend.Backend;
+import dev.kiln.backend.KernelArg;
 import dev.kiln.backend.PointwiseKernels;
 import dev.kiln.backend.PointwiseKernels.AdamHyper;
 import dev.kiln.backend.PointwiseKernels.SgdHyper;
@@ -45,7 +46,7 @@ class FusedStepTest extends KilnTest {
                         1 - Math.pow(0.9, step), Math.sqrt(1 - Math.pow(0.999, step)));
                 Tensor[] fused = adamState(t, step);
                 Tensor[] ref = adamState(t, step);
-                assertTrue(CPU.adamStep(fused[0], fused[1], fused[2], fused[3], amsgrad ? fused[4] : null, h));
+                assertTrue(CPU.adamStep(a(fused[0]), a(fused[1]), a(fused[2]), a(fused[3]), a(amsgrad ? fused[4] : null), h));
                 composed(() -> Adam.composedUpdate(ref[0], ref[1], ref[2], ref[3], amsgrad ? ref[4] : null, h));
                 for (int i = 0; i < 5; i++) {
                     assertArrayEquals(ref[i].toDoubleArray(), fused[i].toDoubleArray(), "tensor " + i + " mask " + mask);
@@ -78,7 +79,7 @@ class FusedStepTest extends KilnTest {
             if (momentum != 0 && !init) {
                 s.putTensor("momentum_buffer", buf.clone());
             }
-            assertTrue(CPU.sgdStep(p, g, momentum != 0 ? buf : null, h));
+            assertTrue(CPU.sgdStep(a(p), a(g), a(momentum != 0 ? buf : null), h));
             composed(() -> SGD.composedUpdate(pRef, g, s, h));
             assertArrayEquals(pRef.toDoubleArray(), p.toDoubleArray(), "p, mask " + mask);
             if (momentum != 0) {
@@ -95,10 +96,10 @@ class FusedStepTest extends KilnTest {
         AdamHyper h = new AdamHyper(1e-3, 0.9, 0.999, 1e-8, 0, false, false, 0.1, 0.03);
         // Passed straight to kernels (which the leak check does not count as a use), so closed here.
         try (Tensor gT = Tensor.randn(6, 4).t(); Tensor g64 = Tensor.randn(4, 6).to(DType.FLOAT64)) {
-            assertFalse(CPU.adamStep(p, gT, Tensor.zeros(4, 6), Tensor.zeros(4, 6), null, h));
-            assertFalse(CPU.adamStep(p, g64, Tensor.zeros(4, 6), Tensor.zeros(4, 6), null, h));
+            assertFalse(CPU.adamStep(a(p), a(gT), a(Tensor.zeros(4, 6)), a(Tensor.zeros(4, 6)), null, h));
+            assertFalse(CPU.adamStep(a(p), a(g64), a(Tensor.zeros(4, 6)), a(Tensor.zeros(4, 6)), null, h));
             SgdHyper sh = new SgdHyper(0.1, 0, 0, 0, false, false, false);
-            assertFalse(CPU.sgdStep(p, gT, null, sh));
+            assertFalse(CPU.sgdStep(a(p), a(gT), null, sh));
         }
         assertArrayEquals(before.toDoubleArray(), p.toDoubleArray());
     }
@@ -112,7 +113,7 @@ class FusedStepTest extends KilnTest {
         AdamHyper h = new AdamHyper(1e-2, 0.9, 0.999, 1e-8, 0, false, false, 0.1, Math.sqrt(0.001));
         Tensor m = Tensor.zeros(3, 5);
         Tensor v = Tensor.zeros(3, 5);
-        assertFalse(CPU.adamStep(p, g, m, v, null, h));
+        assertFalse(CPU.adamStep(a(p), a(g), a(m), a(v), null, h));
         composed(() -> Adam.composedUpdate(ref, g.contiguous(), Tensor.zeros(3, 5), Tensor.zeros(3, 5), null, h));
         composed(() -> Adam.composedUpdate(p, g, m, v, null, h));
         assertArrayEquals(ref.toDoubleArray(), p.toDoubleArray());
@@ -123,5 +124,10 @@ class FusedStepTest extends KilnTest {
         try (TensorScope temps = TensorScope.openTemporaries()) {
             update.run();
         }
+    }
+
+    /** A kernel argument, or null for an absent optional operand. */
+    private static KernelArg a(Tensor t) {
+        return t == null ? null : t.arg();
     }
 }

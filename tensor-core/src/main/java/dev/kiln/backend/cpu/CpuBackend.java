@@ -4,12 +4,17 @@ import dev.kiln.backend.Backend;
 import dev.kiln.backend.ConvKernels;
 import dev.kiln.backend.IndexKernels;
 import dev.kiln.backend.LinalgKernels;
+import dev.kiln.backend.MemoryKernels;
 import dev.kiln.backend.PointwiseKernels;
+import dev.kiln.backend.RandomKernels;
 import dev.kiln.backend.ReduceKernels;
+import dev.kiln.tensor.Device;
 
-/** The host backend: Java kernels over Arrow memory, plus OpenBLAS for matrix products. */
+/**
+ * The host backend: Java kernels over Arrow memory, plus OpenBLAS (or oneDNN) for matrix products. Registered in
+ * {@code META-INF/services/dev.kiln.backend.Backend}; reach it with {@code Backend.of(Device.CPU)}.
+ */
 public final class CpuBackend implements Backend {
-    public static final CpuBackend INSTANCE = new CpuBackend();
 
     // Each family is wrapped so every kernel entry fences its tensors until it returns (see Fenced for why).
     private final PointwiseKernels pointwise = new Fenced.Pointwise(new CpuPointwise());
@@ -17,8 +22,31 @@ public final class CpuBackend implements Backend {
     private final IndexKernels index = new Fenced.Index(new CpuIndex());
     private final LinalgKernels linalg = new Fenced.Linalg(new CpuLinalg());
     private final ConvKernels conv = new Fenced.Conv(new CpuConv());
+    private final MemoryKernels memory = new CpuMemory(); // fences inline: few entry points, each its own shape
+    private final RandomKernels random = new CpuRandom();
 
-    private CpuBackend() {
+    /** For {@code ServiceLoader}; loads no native library (OpenBLAS and oneDNN load on first use). */
+    public CpuBackend() {
+    }
+
+    @Override
+    public Device.Type deviceType() {
+        return Device.Type.CPU;
+    }
+
+    @Override
+    public int deviceCount() {
+        return 1;
+    }
+
+    @Override
+    public MemoryKernels memory() {
+        return memory;
+    }
+
+    @Override
+    public RandomKernels random() {
+        return random;
     }
 
     @Override

@@ -4,7 +4,7 @@ import dev.kiln.backend.ConvKernels;
 import dev.kiln.backend.Window2d;
 import dev.kiln.memory.Unsafe;
 import dev.kiln.tensor.DType;
-import dev.kiln.tensor.Tensor;
+import dev.kiln.backend.KernelArg;
 
 /**
  * im2col/col2im on the host, parallel over the batch (each image owns its slice of the output, so no writes
@@ -18,7 +18,7 @@ final class CpuConv implements ConvKernels {
     private final CpuPool pool = new CpuPool();
 
     @Override
-    public void im2col(Tensor in, Window2d w, Tensor cols) {
+    public void im2col(KernelArg in, Window2d w, KernelArg cols) {
         int es = in.dtype().byteSize();
         long c = in.size(1);
         long h = in.size(2);
@@ -145,7 +145,7 @@ final class CpuConv implements ConvKernels {
     }
 
     @Override
-    public void col2im(Tensor cols, Window2d w, Tensor out) {
+    public void col2im(KernelArg cols, Window2d w, KernelArg out) {
         boolean f32 = out.dtype() == DType.FLOAT32;
         int es = out.dtype().byteSize();
         long c = out.size(1);
@@ -211,32 +211,32 @@ final class CpuConv implements ConvKernels {
     // ---------------------------------------------------------------- pooling (see CpuPool)
 
     @Override
-    public void maxPool2d(Tensor in, Window2d w, Tensor out, Tensor indices) {
+    public void maxPool2d(KernelArg in, Window2d w, KernelArg out, KernelArg indices) {
         pool.maxPool2d(in, w, out, indices);
     }
 
     @Override
-    public void maxPool2dBackward(Tensor grad, Tensor indices, Tensor gradIn) {
+    public void maxPool2dBackward(KernelArg grad, KernelArg indices, KernelArg gradIn) {
         pool.maxPool2dBackward(grad, indices, gradIn);
     }
 
     @Override
-    public void avgPool2d(Tensor in, Window2d w, boolean countIncludePad, Tensor out) {
+    public void avgPool2d(KernelArg in, Window2d w, boolean countIncludePad, KernelArg out) {
         pool.avgPool2d(in, w, countIncludePad, out);
     }
 
     @Override
-    public void avgPool2dBackward(Tensor grad, Window2d w, boolean countIncludePad, Tensor gradIn) {
+    public void avgPool2dBackward(KernelArg grad, Window2d w, boolean countIncludePad, KernelArg gradIn) {
         pool.avgPool2dBackward(grad, w, countIncludePad, gradIn);
     }
 
     @Override
-    public void adaptiveAvgPool2d(Tensor in, Tensor out) {
+    public void adaptiveAvgPool2d(KernelArg in, KernelArg out) {
         pool.adaptiveAvgPool2d(in, out);
     }
 
     @Override
-    public void adaptiveAvgPool2dBackward(Tensor grad, Tensor gradIn) {
+    public void adaptiveAvgPool2dBackward(KernelArg grad, KernelArg gradIn) {
         pool.adaptiveAvgPool2dBackward(grad, gradIn);
     }
 }

@@ -3,7 +3,7 @@ package dev.kiln.backend.cpu;
 import dev.kiln.backend.IndexKernels;
 import dev.kiln.memory.Unsafe;
 import dev.kiln.tensor.DType;
-import dev.kiln.tensor.Tensor;
+import dev.kiln.backend.KernelArg;
 
 /**
  * Gather/scatter kernels over strided memory, for every dtype.
@@ -26,7 +26,7 @@ final class CpuIndex implements IndexKernels {
     }
 
     @Override
-    public void gather(Tensor in, int dim, Tensor index, Tensor out) {
+    public void gather(KernelArg in, int dim, KernelArg index, KernelArg out) {
         long inBase = in.dataAddress();
         long idxBase = index.dataAddress();
         long outBase = out.dataAddress();
@@ -41,7 +41,7 @@ final class CpuIndex implements IndexKernels {
     }
 
     @Override
-    public void scatter(Tensor out, int dim, Tensor index, Tensor src, boolean accumulate) {
+    public void scatter(KernelArg out, int dim, KernelArg index, KernelArg src, boolean accumulate) {
         long outBase = out.dataAddress();
         long idxBase = index.dataAddress();
         long srcBase = src.dataAddress();
@@ -62,7 +62,7 @@ final class CpuIndex implements IndexKernels {
     }
 
     @Override
-    public void indexSelect(Tensor in, int dim, Tensor index, Tensor out) {
+    public void indexSelect(KernelArg in, int dim, KernelArg index, KernelArg out) {
         long n = index.numel();
         long idxStep = index.dim() == 0 ? 0 : index.stride(0) * 8L;
         long idxBase = index.dataAddress();
@@ -91,7 +91,7 @@ final class CpuIndex implements IndexKernels {
      * The embedding-lookup path: when each row (everything after dim 0) is one contiguous block in both tensors,
      * a selected row is a single memory copy.
      */
-    private static void copyRows(Tensor in, Tensor index, Tensor out, long n, long idxBase, long idxStep) {
+    private static void copyRows(KernelArg in, KernelArg index, KernelArg out, long n, long idxBase, long idxStep) {
         long rowBytes = rowElements(in) * in.dtype().byteSize();
         long inRowStep = byteStride(in, 0);
         long outRowStep = byteStride(out, 0);
@@ -106,7 +106,7 @@ final class CpuIndex implements IndexKernels {
     }
 
     @Override
-    public void indexAdd(Tensor out, int dim, Tensor index, Tensor src) {
+    public void indexAdd(KernelArg out, int dim, KernelArg index, KernelArg src) {
         long n = index.numel();
         long idxStep = index.dim() == 0 ? 0 : index.stride(0) * 8L;
         long idxBase = index.dataAddress();
@@ -175,11 +175,11 @@ final class CpuIndex implements IndexKernels {
      * Byte strides of {@code t} for a walk over {@code rank} dims, with dim {@code zeroDim} (if in range) set to 0.
      * A 0-d tensor walked as 1-d (PyTorch treats it as size [1]) gets all-zero strides.
      */
-    private static long[] byteStrides(Tensor t, int zeroDim, int rank) {
+    private static long[] byteStrides(KernelArg t, int zeroDim, int rank) {
         if (t.dim() != rank) {
             return new long[rank];
         }
-        long[] s = t.strides();
+        long[] s = t.strides().clone();
         for (int d = 0; d < s.length; d++) {
             s[d] = d == zeroDim ? 0 : s[d] * t.dtype().byteSize();
         }
@@ -187,7 +187,7 @@ final class CpuIndex implements IndexKernels {
     }
 
     /** Byte stride of {@code dim}; 0 for a 0-d tensor, whose only valid index is 0. */
-    private static long byteStride(Tensor t, int dim) {
+    private static long byteStride(KernelArg t, int dim) {
         return t.dim() == 0 ? 0 : t.stride(dim) * t.dtype().byteSize();
     }
 
@@ -212,7 +212,7 @@ final class CpuIndex implements IndexKernels {
         return n;
     }
 
-    private static long rowElements(Tensor t) {
+    private static long rowElements(KernelArg t) {
         long n = 1;
         for (int d = 1; d < t.dim(); d++) {
             n *= t.size(d);
@@ -221,7 +221,7 @@ final class CpuIndex implements IndexKernels {
     }
 
     /** True if the elements after dim 0 form one contiguous block (row-major, unit innermost stride). */
-    private static boolean rowsContiguous(Tensor t) {
+    private static boolean rowsContiguous(KernelArg t) {
         if (t.dim() == 0) {
             return false;
         }

@@ -3,7 +3,8 @@ package dev.kiln.backend.cpu;
 import dev.kiln.backend.LinalgKernels;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shapes;
-import dev.kiln.tensor.Tensor;
+import dev.kiln.backend.KernelArg;
+import dev.kiln.memory.Storage;
 
 /**
  * Batched matrix products on the host. float32/float64 go to {@link Blas} (OpenBLAS) straight on the tensors'
@@ -14,6 +15,8 @@ import dev.kiln.tensor.Tensor;
  * any other layout is first copied to a contiguous scratch tensor.
  */
 final class CpuLinalg implements LinalgKernels {
+    private static final CpuPointwise COPY = new CpuPointwise(); // scratch copies and fills, already fenced
+
     private final boolean preferBlas;
 
     CpuLinalg() {
@@ -26,7 +29,7 @@ final class CpuLinalg implements LinalgKernels {
     }
 
     @Override
-    public void bmm(Tensor a, Tensor b, Tensor out) {
+    public void bmm(KernelArg a, KernelArg b, KernelArg out) {
         checkArgs(a, b, out);
         long m = a.size(1);
         long n = b.size(2);
@@ -34,7 +37,7 @@ final class CpuLinalg implements LinalgKernels {
             return;
         }
         if (a.size(2) == 0) { // empty sum: GEMM with k = 0 is not guaranteed to write C
-            CpuBackend.INSTANCE.pointwise().fill(out, 0);
+            COPY.fill(out, 0);
             return;
         }
         if (!out.dtype().isFloatingPoint()) {
@@ -51,7 +54,7 @@ final class CpuLinalg implements LinalgKernels {
         }
     }
 
-    private static void checkArgs(Tensor a, Tensor b, Tensor out) {
+    private static void checkArgs(KernelArg a, KernelArg b, KernelArg out) {
         boolean shapesOk = a.dim() == 3 && b.dim() == 3 && out.dim() == 3 && a.size(0) == b.size(0)
                 && a.size(2) == b.size(1) && out.size(0) == a.size(0) && out.size(1) == a.size(1)
                 && out.size(2) == b.size(2);
@@ -73,7 +76,7 @@ final class CpuLinalg implements LinalgKernels {
         }
     }
 
-    private void floatingBmm(GemmOperand a, GemmOperand b, Tensor out, long m, long n, long k) {
+    private void floatingBmm(GemmOperand a, GemmOperand b, KernelArg out, long m, long n, long k) {
         long batch = out.size(0);
         int es = out.dtype().byteSize();
         long c = out.dataAddress();
@@ -110,7 +113,7 @@ final class CpuLinalg implements LinalgKernels {
     }
 
     /** Exact integer products (wrapping like int64 arithmetic); rows of all batches in parallel. */
-    private static void integerBmm(Tensor a, Tensor b, Tensor out) {
+    private static void integerBmm(KernelArg a, KernelArg b, KernelArg out) {
         long batch = a.size(0);
         long m = a.size(1);
         long k = a.size(2);
@@ -144,8 +147,8 @@ final class CpuLinalg implements LinalgKernels {
      * One [B, R, C] operand as GEMM sees it: base address, batch stride and leading dim (elements), and whether
      * it is stored transposed. Holds a contiguous scratch copy when the original layout was not GEMM-compatible.
      */
-    private record GemmOperand(long base, long batchStride, int ld, boolean trans, Tensor scratch) {
-        static GemmOperand of(Tensor t) {
+    private record GemmOperand(long base, long batchStride, int ld, boolean trans, KernelArg scratch) {
+        static GemmOperand of(KernelArg t) {
             long rows = t.size(1);
             long cols = t.size(2);
             long rs = t.stride(1);
@@ -159,8 +162,10 @@ final class CpuLinalg implements LinalgKernels {
                 int ld = (int) (cols == 1 ? Math.max(1, rows) : Math.max(cs, 1));
                 return new GemmOperand(t.dataAddress(), t.stride(0), ld, true, null);
             }
-            Tensor copy = Tensor.empty(t.dtype(), t.shape());
-            CpuBackend.INSTANCE.pointwise().copy(t, copy);
+            KernelArg copy = KernelArg.contiguous(
+                    Storage.allocate(CpuMemory.scratchAllocator(), t.numel() * t.dtype().byteSize(), false),
+                    t.dtype(), t.shape());
+            COPY.copy(t, copy);
             return new GemmOperand(copy.dataAddress(), rows * cols, (int) Math.max(1, cols), false, copy);
         }
 
@@ -171,13 +176,13 @@ final class CpuLinalg implements LinalgKernels {
 
         void closeScratch() {
             if (scratch != null) {
-                scratch.close();
+                scratch.storage().release();
             }
         }
     }
 
     /** Zero-copy check used by tests: would {@code t}'s last two dims go to GEMM without a scratch copy? */
-    static boolean gemmCompatible(Tensor t) {
+    static boolean gemmCompatible(KernelArg t) {
         GemmOperand g = GemmOperand.of(t);
         g.closeScratch();
         return g.scratch() == null;

@@ -4,7 +4,7 @@ import dev.kiln.backend.PointwiseKernels.AdamHyper;
 import dev.kiln.backend.PointwiseKernels.SgdHyper;
 import dev.kiln.memory.Unsafe;
 import dev.kiln.tensor.DType;
-import dev.kiln.tensor.Tensor;
+import dev.kiln.backend.KernelArg;
 
 /**
  * Fused optimizer updates: one pass over a parameter and its state instead of ~10 elementwise ops, each of which
@@ -17,12 +17,12 @@ final class CpuOptimKernels {
     }
 
     /** Whether all tensors are contiguous, of one floating dtype (float32/float64) and of {@code p}'s size. */
-    static boolean fusable(Tensor p, Tensor... others) {
+    static boolean fusable(KernelArg p, KernelArg... others) {
         DType t = p.dtype();
         if ((t != DType.FLOAT32 && t != DType.FLOAT64) || !p.isContiguous()) {
             return false;
         }
-        for (Tensor o : others) {
+        for (KernelArg o : others) {
             if (o != null && (o.dtype() != t || !o.isContiguous() || o.numel() != p.numel())) {
                 return false;
             }
@@ -30,7 +30,7 @@ final class CpuOptimKernels {
         return true;
     }
 
-    static boolean adam(Tensor p, Tensor grad, Tensor m, Tensor v, Tensor vMax, AdamHyper h) {
+    static boolean adam(KernelArg p, KernelArg grad, KernelArg m, KernelArg v, KernelArg vMax, AdamHyper h) {
         if (!fusable(p, grad, m, v, vMax)) {
             return false;
         }
@@ -172,7 +172,7 @@ final class CpuOptimKernels {
         }
     }
 
-    static boolean sgd(Tensor p, Tensor grad, Tensor buf, SgdHyper h) {
+    static boolean sgd(KernelArg p, KernelArg grad, KernelArg buf, SgdHyper h) {
         if (!fusable(p, grad, buf)) {
             return false;
         }

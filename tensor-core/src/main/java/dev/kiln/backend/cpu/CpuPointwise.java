@@ -5,7 +5,7 @@ import dev.kiln.backend.PointwiseKernels;
 import dev.kiln.backend.UnaryOp;
 import dev.kiln.memory.Unsafe;
 import dev.kiln.tensor.DType;
-import dev.kiln.tensor.Tensor;
+import dev.kiln.backend.KernelArg;
 
 /**
  * Elementwise kernels. float32 has dedicated loops for the ops that dominate training (add, mul, relu, ...);
@@ -15,7 +15,7 @@ import dev.kiln.tensor.Tensor;
 final class CpuPointwise implements PointwiseKernels {
 
     @Override
-    public void unary(UnaryOp op, Tensor in, Tensor out) {
+    public void unary(UnaryOp op, KernelArg in, KernelArg out) {
         DType t = in.dtype();
         if (t == DType.FLOAT32 && unaryF32Fast(op, in, out)) {
             return;
@@ -67,7 +67,7 @@ final class CpuPointwise implements PointwiseKernels {
         return e / (1 + e);
     }
 
-    private static boolean unaryF32Fast(UnaryOp op, Tensor in, Tensor out) {
+    private static boolean unaryF32Fast(UnaryOp op, KernelArg in, KernelArg out) {
         switch (op) {
             case RELU -> StridedLoop.run((n, a, s) -> F32Loops.relu(n, a[0], s[0], a[1], s[1]), in, out);
             case NEG -> StridedLoop.run((n, a, s) -> F32Loops.neg(n, a[0], s[0], a[1], s[1]), in, out);
@@ -97,7 +97,7 @@ final class CpuPointwise implements PointwiseKernels {
     }
 
     @Override
-    public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+    public void binary(BinaryOp op, KernelArg a, KernelArg b, KernelArg out) {
         DType t = a.dtype();
         if (t == DType.FLOAT32 && binaryF32Fast(op, a, b, out)) {
             return;
@@ -165,7 +165,7 @@ final class CpuPointwise implements PointwiseKernels {
         };
     }
 
-    private static boolean binaryF32Fast(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+    private static boolean binaryF32Fast(BinaryOp op, KernelArg a, KernelArg b, KernelArg out) {
         if (F32MaskLoops.supports(op)) {
             StridedLoop.run((n, p, s) -> F32MaskLoops.binary(op, n, p[0], s[0], p[1], s[1], p[2], s[2]), a, b, out);
             return true;
@@ -178,7 +178,7 @@ final class CpuPointwise implements PointwiseKernels {
     }
 
     @Override
-    public void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
+    public void where(KernelArg cond, KernelArg a, KernelArg b, KernelArg out) {
         DType t = out.dtype();
         StridedLoop.run((n, p, s) -> {
             for (long i = 0; i < n; i++) {
@@ -198,7 +198,7 @@ final class CpuPointwise implements PointwiseKernels {
     }
 
     @Override
-    public void clamp(Tensor in, double min, double max, Tensor out) {
+    public void clamp(KernelArg in, double min, double max, KernelArg out) {
         DType t = in.dtype();
         StridedLoop.run((n, p, s) -> {
             for (long i = 0; i < n; i++) {
@@ -210,7 +210,7 @@ final class CpuPointwise implements PointwiseKernels {
     }
 
     @Override
-    public void copy(Tensor src, Tensor dst) {
+    public void copy(KernelArg src, KernelArg dst) {
         DType st = src.dtype();
         DType dt = dst.dtype();
         if (st == dt) {
@@ -253,7 +253,7 @@ final class CpuPointwise implements PointwiseKernels {
     }
 
     @Override
-    public void fill(Tensor dst, double value) {
+    public void fill(KernelArg dst, double value) {
         DType t = dst.dtype();
         if (t == DType.FLOAT32) {
             float v = (float) value;
@@ -273,12 +273,12 @@ final class CpuPointwise implements PointwiseKernels {
     }
 
     @Override
-    public boolean adamStep(Tensor p, Tensor grad, Tensor m, Tensor v, Tensor vMax, AdamHyper h) {
+    public boolean adamStep(KernelArg p, KernelArg grad, KernelArg m, KernelArg v, KernelArg vMax, AdamHyper h) {
         return CpuOptimKernels.adam(p, grad, m, v, vMax, h);
     }
 
     @Override
-    public boolean sgdStep(Tensor p, Tensor grad, Tensor buf, SgdHyper h) {
+    public boolean sgdStep(KernelArg p, KernelArg grad, KernelArg buf, SgdHyper h) {
         return CpuOptimKernels.sgd(p, grad, buf, h);
     }
 }

@@ -3,7 +3,7 @@ package dev.kiln.backend.cpu;
 import dev.kiln.backend.Window2d;
 import dev.kiln.memory.Unsafe;
 import dev.kiln.tensor.DType;
-import dev.kiln.tensor.Tensor;
+import dev.kiln.backend.KernelArg;
 
 /**
  * Pooling kernels over contiguous {@code [N, C, H, W]} float32/float64 images, parallel over the {@code N*C}
@@ -19,7 +19,7 @@ final class CpuPool {
         void run(long p);
     }
 
-    private static void forPlanes(Tensor in, long costPerPlane, PlaneBody body) {
+    private static void forPlanes(KernelArg in, long costPerPlane, PlaneBody body) {
         long planes = in.size(0) * in.size(1);
         Parallel.forRange(planes, costPerPlane, (lo, hi) -> {
             for (long p = lo; p < hi; p++) {
@@ -42,7 +42,7 @@ final class CpuPool {
 
     // ---------------------------------------------------------------- max
 
-    void maxPool2d(Tensor in, Window2d w, Tensor out, Tensor indices) {
+    void maxPool2d(KernelArg in, Window2d w, KernelArg out, KernelArg indices) {
         if (in.dtype() == DType.FLOAT32 && isPlain2x2(w, in.size(2), in.size(3))) {
             maxPool2x2F32(in, w, out, indices);
             return;
@@ -104,7 +104,7 @@ final class CpuPool {
      * wins; NaN wins, and the last NaN), so values and indices are exactly the generic path's. The generic path
      * spent most of its time widening every element to double behind a dtype test and in {@code Double.isNaN}.
      */
-    private static void maxPool2x2F32(Tensor in, Window2d w, Tensor out, Tensor indices) {
+    private static void maxPool2x2F32(KernelArg in, Window2d w, KernelArg out, KernelArg indices) {
         int h = (int) in.size(2);
         int wd = (int) in.size(3);
         int oh = w.oh();
@@ -165,7 +165,7 @@ final class CpuPool {
         return buf;
     }
 
-    void maxPool2dBackward(Tensor grad, Tensor indices, Tensor gradIn) {
+    void maxPool2dBackward(KernelArg grad, KernelArg indices, KernelArg gradIn) {
         if (grad.dtype() == DType.FLOAT32) {
             maxPool2dBackwardF32(grad, indices, gradIn);
             return;
@@ -188,7 +188,7 @@ final class CpuPool {
     }
 
     /** float32 scatter-add of each gradient at its argmax, accumulated in a per-thread plane buffer. */
-    private static void maxPool2dBackwardF32(Tensor grad, Tensor indices, Tensor gradIn) {
+    private static void maxPool2dBackwardF32(KernelArg grad, KernelArg indices, KernelArg gradIn) {
         int plane = (int) (gradIn.size(2) * gradIn.size(3));
         int l = (int) (grad.size(2) * grad.size(3));
         long gBase = grad.dataAddress();
@@ -227,7 +227,7 @@ final class CpuPool {
         return new int[] {hs, he, ws, we, divisor};
     }
 
-    void avgPool2d(Tensor in, Window2d w, boolean countIncludePad, Tensor out) {
+    void avgPool2d(KernelArg in, Window2d w, boolean countIncludePad, KernelArg out) {
         boolean f32 = in.dtype() == DType.FLOAT32;
         int es = in.dtype().byteSize();
         int h = (int) in.size(2);
@@ -253,7 +253,7 @@ final class CpuPool {
         });
     }
 
-    void avgPool2dBackward(Tensor grad, Window2d w, boolean countIncludePad, Tensor gradIn) {
+    void avgPool2dBackward(KernelArg grad, Window2d w, boolean countIncludePad, KernelArg gradIn) {
         boolean f32 = grad.dtype() == DType.FLOAT32;
         int es = grad.dtype().byteSize();
         int h = (int) gradIn.size(2);
@@ -292,16 +292,16 @@ final class CpuPool {
         return (int) (((long) (o + 1) * in + out - 1) / out);
     }
 
-    void adaptiveAvgPool2d(Tensor in, Tensor out) {
+    void adaptiveAvgPool2d(KernelArg in, KernelArg out) {
         adaptive(in, out, false);
     }
 
-    void adaptiveAvgPool2dBackward(Tensor grad, Tensor gradIn) {
+    void adaptiveAvgPool2dBackward(KernelArg grad, KernelArg gradIn) {
         adaptive(gradIn, grad, true);
     }
 
     /** Forward ({@code backward = false}: image to pooled) or its adjoint (pooled gradient spread over windows). */
-    private static void adaptive(Tensor image, Tensor pooled, boolean backward) {
+    private static void adaptive(KernelArg image, KernelArg pooled, boolean backward) {
         boolean f32 = image.dtype() == DType.FLOAT32;
         int es = image.dtype().byteSize();
         int h = (int) image.size(2);

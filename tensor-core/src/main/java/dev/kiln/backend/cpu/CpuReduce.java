@@ -3,13 +3,13 @@ package dev.kiln.backend.cpu;
 import dev.kiln.backend.ReduceKernels;
 import dev.kiln.memory.Unsafe;
 import dev.kiln.tensor.DType;
-import dev.kiln.tensor.Tensor;
+import dev.kiln.backend.KernelArg;
 
 /** Reductions along the last dim. Sums accumulate in double, so float32 sums keep full float precision. */
 final class CpuReduce implements ReduceKernels {
 
     @Override
-    public void reduceLastDim(Op op, Tensor in, Tensor out) {
+    public void reduceLastDim(Op op, KernelArg in, KernelArg out) {
         if (op == Op.SUM && in.dim() == 2 && out.isContiguous() && in.dtype() == out.dtype()
                 && (in.dtype() == DType.FLOAT32 || in.dtype() == DType.FLOAT64)) {
             if (in.stride(1) == 1 && in.stride(0) == in.size(1)) {
@@ -25,24 +25,22 @@ final class CpuReduce implements ReduceKernels {
         int nd = shape.length;
         long r = shape[nd - 1];
         long rStride = in.stride(-1) * in.dtype().byteSize();
-        Tensor rows = in.select(-1, 0); // view over the first element of every row; same outer shape as out
+        // a view over the first element of every row: the same outer shape as out
+        KernelArg rows = in.view(java.util.Arrays.copyOf(shape, nd - 1), java.util.Arrays.copyOf(in.strides(), nd - 1),
+                in.storageOffset());
         DType it = in.dtype();
         DType ot = out.dtype();
-        try {
-            StridedLoop.run((n, p, s) -> {
-                for (long i = 0; i < n; i++) {
-                    long base = p[0] + i * s[0];
-                    long dst = p[1] + i * s[1];
-                    reduceRow(op, it, base, rStride, r, ot, dst);
-                }
-            }, rows, out);
-        } finally {
-            rows.close();
-        }
+        StridedLoop.run((n, p, s) -> {
+            for (long i = 0; i < n; i++) {
+                long base = p[0] + i * s[0];
+                long dst = p[1] + i * s[1];
+                reduceRow(op, it, base, rStride, r, ot, dst);
+            }
+        }, rows, out);
     }
 
     /** Rows are contiguous: a tight loop per row with four accumulators (breaks the add latency chain). */
-    private static void sumContiguousRows(Tensor in, Tensor out) {
+    private static void sumContiguousRows(KernelArg in, KernelArg out) {
         long rows = in.size(0);
         long r = in.size(1);
         boolean f32 = in.dtype() == DType.FLOAT32;
@@ -79,7 +77,7 @@ final class CpuReduce implements ReduceKernels {
      * The reduced dim is the outer one in memory (e.g. the bias gradient: sum over the batch of a [N, M] matrix):
      * accumulate whole contiguous rows into the output instead of walking columns with a large stride.
      */
-    private static void sumColumns(Tensor in, Tensor out) {
+    private static void sumColumns(KernelArg in, KernelArg out) {
         long cols = in.size(0);
         long r = in.size(1);
         boolean f32 = in.dtype() == DType.FLOAT32;
@@ -152,7 +150,7 @@ final class CpuReduce implements ReduceKernels {
     }
 
     @Override
-    public void softmaxLastDim(Tensor in, Tensor out, boolean log) {
+    public void softmaxLastDim(KernelArg in, KernelArg out, boolean log) {
         long r = in.size(-1);
         long rows = in.numel() / Math.max(r, 1);
         DType t = in.dtype();

@@ -8,21 +8,20 @@ import dev.kiln.backend.PointwiseKernels;
 import dev.kiln.backend.ReduceKernels;
 import dev.kiln.backend.UnaryOp;
 import dev.kiln.backend.Window2d;
-import dev.kiln.tensor.LeakTracking;
-import dev.kiln.tensor.Tensor;
+import dev.kiln.backend.KernelArg;
 import java.lang.ref.Reference;
 
 /**
  * The CPU kernel families as the {@link CpuBackend} hands them out: each SPI entry point runs the real kernel and
- * then fences every tensor argument ({@link Reference#reachabilityFence}).
+ * then fences every argument ({@link Reference#reachabilityFence}).
  *
  * <p>Why: kernels read a tensor's native address once and then loop over raw memory (Unsafe loops, OpenBLAS, pool
- * threads). After that the JIT may treat the {@code Tensor} as unreachable, and in unscoped code (no
+ * threads). After that the JIT may treat the {@code KernelArg} as unreachable, and in unscoped code (no
  * {@code TensorScope} holding it) a GC can run its Cleaner mid-kernel: the buffer goes back to Arrow, and
  * {@code HostMemoryPool} may hand the same block to another thread's allocation while the kernel still reads or
  * writes it. A fence after the kernel keeps each argument, and so its storage reference, alive until the kernel has
- * returned. Fencing here, at the only door into the kernels, covers them all without touching their loops. The same
- * door tells {@link LeakTracking} (tests only) that accessor calls inside are the kernel's own.
+ * returned. Fencing here, at the only door into the kernels, covers them all without touching their loops. A
+ * {@link KernelArg} references its tensor, so fencing the argument fences the tensor.
  *
  * <p>Every method of each SPI interface, default methods included, must be overridden here
  * ({@code FencedTest} checks it), or a new kernel would silently reach the interface's default instead of the CPU one.
@@ -55,8 +54,8 @@ final class Fenced {
         }
 
         @Override
-        public void unary(UnaryOp op, Tensor in, Tensor out) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void unary(UnaryOp op, KernelArg in, KernelArg out) {
+            try {
                 k.unary(op, in, out);
             } finally {
                 fence(in, out);
@@ -64,8 +63,8 @@ final class Fenced {
         }
 
         @Override
-        public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void binary(BinaryOp op, KernelArg a, KernelArg b, KernelArg out) {
+            try {
                 k.binary(op, a, b, out);
             } finally {
                 fence(a, b, out);
@@ -73,8 +72,8 @@ final class Fenced {
         }
 
         @Override
-        public void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void where(KernelArg cond, KernelArg a, KernelArg b, KernelArg out) {
+            try {
                 k.where(cond, a, b, out);
             } finally {
                 fence(cond, a, b, out);
@@ -82,8 +81,8 @@ final class Fenced {
         }
 
         @Override
-        public void clamp(Tensor in, double min, double max, Tensor out) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void clamp(KernelArg in, double min, double max, KernelArg out) {
+            try {
                 k.clamp(in, min, max, out);
             } finally {
                 fence(in, out);
@@ -91,8 +90,8 @@ final class Fenced {
         }
 
         @Override
-        public void copy(Tensor src, Tensor dst) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void copy(KernelArg src, KernelArg dst) {
+            try {
                 k.copy(src, dst);
             } finally {
                 fence(src, dst);
@@ -100,8 +99,8 @@ final class Fenced {
         }
 
         @Override
-        public void fill(Tensor dst, double value) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void fill(KernelArg dst, double value) {
+            try {
                 k.fill(dst, value);
             } finally {
                 Reference.reachabilityFence(dst);
@@ -109,8 +108,8 @@ final class Fenced {
         }
 
         @Override
-        public boolean adamStep(Tensor p, Tensor grad, Tensor m, Tensor v, Tensor vMax, AdamHyper h) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public boolean adamStep(KernelArg p, KernelArg grad, KernelArg m, KernelArg v, KernelArg vMax, AdamHyper h) {
+            try {
                 return k.adamStep(p, grad, m, v, vMax, h);
             } finally {
                 fence(p, grad, m);
@@ -119,8 +118,8 @@ final class Fenced {
         }
 
         @Override
-        public boolean sgdStep(Tensor p, Tensor grad, Tensor buf, SgdHyper h) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public boolean sgdStep(KernelArg p, KernelArg grad, KernelArg buf, SgdHyper h) {
+            try {
                 return k.sgdStep(p, grad, buf, h);
             } finally {
                 fence(p, grad, buf);
@@ -136,8 +135,8 @@ final class Fenced {
         }
 
         @Override
-        public void reduceLastDim(Op op, Tensor in, Tensor out) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void reduceLastDim(Op op, KernelArg in, KernelArg out) {
+            try {
                 k.reduceLastDim(op, in, out);
             } finally {
                 fence(in, out);
@@ -145,8 +144,8 @@ final class Fenced {
         }
 
         @Override
-        public void softmaxLastDim(Tensor in, Tensor out, boolean log) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void softmaxLastDim(KernelArg in, KernelArg out, boolean log) {
+            try {
                 k.softmaxLastDim(in, out, log);
             } finally {
                 fence(in, out);
@@ -162,8 +161,8 @@ final class Fenced {
         }
 
         @Override
-        public void gather(Tensor in, int dim, Tensor index, Tensor out) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void gather(KernelArg in, int dim, KernelArg index, KernelArg out) {
+            try {
                 k.gather(in, dim, index, out);
             } finally {
                 fence(in, index, out);
@@ -171,8 +170,8 @@ final class Fenced {
         }
 
         @Override
-        public void scatter(Tensor out, int dim, Tensor index, Tensor src, boolean accumulate) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void scatter(KernelArg out, int dim, KernelArg index, KernelArg src, boolean accumulate) {
+            try {
                 k.scatter(out, dim, index, src, accumulate);
             } finally {
                 fence(out, index, src);
@@ -180,8 +179,8 @@ final class Fenced {
         }
 
         @Override
-        public void indexSelect(Tensor in, int dim, Tensor index, Tensor out) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void indexSelect(KernelArg in, int dim, KernelArg index, KernelArg out) {
+            try {
                 k.indexSelect(in, dim, index, out);
             } finally {
                 fence(in, index, out);
@@ -189,8 +188,8 @@ final class Fenced {
         }
 
         @Override
-        public void indexAdd(Tensor out, int dim, Tensor index, Tensor src) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void indexAdd(KernelArg out, int dim, KernelArg index, KernelArg src) {
+            try {
                 k.indexAdd(out, dim, index, src);
             } finally {
                 fence(out, index, src);
@@ -206,8 +205,8 @@ final class Fenced {
         }
 
         @Override
-        public void bmm(Tensor a, Tensor b, Tensor out) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void bmm(KernelArg a, KernelArg b, KernelArg out) {
+            try {
                 k.bmm(a, b, out);
             } finally {
                 fence(a, b, out);
@@ -223,8 +222,8 @@ final class Fenced {
         }
 
         @Override
-        public void im2col(Tensor in, Window2d w, Tensor cols) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void im2col(KernelArg in, Window2d w, KernelArg cols) {
+            try {
                 k.im2col(in, w, cols);
             } finally {
                 fence(in, cols);
@@ -232,8 +231,8 @@ final class Fenced {
         }
 
         @Override
-        public void col2im(Tensor cols, Window2d w, Tensor out) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void col2im(KernelArg cols, Window2d w, KernelArg out) {
+            try {
                 k.col2im(cols, w, out);
             } finally {
                 fence(cols, out);
@@ -241,8 +240,8 @@ final class Fenced {
         }
 
         @Override
-        public void maxPool2d(Tensor in, Window2d w, Tensor out, Tensor indices) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void maxPool2d(KernelArg in, Window2d w, KernelArg out, KernelArg indices) {
+            try {
                 k.maxPool2d(in, w, out, indices);
             } finally {
                 fence(in, out, indices);
@@ -250,8 +249,8 @@ final class Fenced {
         }
 
         @Override
-        public void maxPool2dBackward(Tensor grad, Tensor indices, Tensor gradIn) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void maxPool2dBackward(KernelArg grad, KernelArg indices, KernelArg gradIn) {
+            try {
                 k.maxPool2dBackward(grad, indices, gradIn);
             } finally {
                 fence(grad, indices, gradIn);
@@ -259,8 +258,8 @@ final class Fenced {
         }
 
         @Override
-        public void avgPool2d(Tensor in, Window2d w, boolean countIncludePad, Tensor out) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void avgPool2d(KernelArg in, Window2d w, boolean countIncludePad, KernelArg out) {
+            try {
                 k.avgPool2d(in, w, countIncludePad, out);
             } finally {
                 fence(in, out);
@@ -268,8 +267,8 @@ final class Fenced {
         }
 
         @Override
-        public void avgPool2dBackward(Tensor grad, Window2d w, boolean countIncludePad, Tensor gradIn) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void avgPool2dBackward(KernelArg grad, Window2d w, boolean countIncludePad, KernelArg gradIn) {
+            try {
                 k.avgPool2dBackward(grad, w, countIncludePad, gradIn);
             } finally {
                 fence(grad, gradIn);
@@ -277,8 +276,8 @@ final class Fenced {
         }
 
         @Override
-        public void adaptiveAvgPool2d(Tensor in, Tensor out) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void adaptiveAvgPool2d(KernelArg in, KernelArg out) {
+            try {
                 k.adaptiveAvgPool2d(in, out);
             } finally {
                 fence(in, out);
@@ -286,8 +285,8 @@ final class Fenced {
         }
 
         @Override
-        public void adaptiveAvgPool2dBackward(Tensor grad, Tensor gradIn) {
-            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+        public void adaptiveAvgPool2dBackward(KernelArg grad, KernelArg gradIn) {
+            try {
                 k.adaptiveAvgPool2dBackward(grad, gradIn);
             } finally {
                 fence(grad, gradIn);

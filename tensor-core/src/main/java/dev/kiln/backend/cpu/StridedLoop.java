@@ -1,6 +1,6 @@
 package dev.kiln.backend.cpu;
 
-import dev.kiln.tensor.Tensor;
+import dev.kiln.backend.KernelArg;
 
 /**
  * Walks several same-shaped strided tensors together, handing the kernel one innermost row at a time (native
@@ -17,14 +17,14 @@ final class StridedLoop {
         void run(long n, long[] addr, long[] step);
     }
 
-    static void run(Row row, Tensor... operands) {
+    static void run(Row row, KernelArg... operands) {
         long[] shape = operands[0].shape();
         int ops = operands.length;
         long[][] strides = new long[ops][];
         long[] base = new long[ops];
         for (int k = 0; k < ops; k++) {
-            Tensor t = operands[k];
-            long[] s = t.strides();
+            KernelArg t = operands[k];
+            long[] s = t.strides().clone();
             for (int d = 0; d < s.length; d++) {
                 s[d] *= t.dtype().byteSize();
             }

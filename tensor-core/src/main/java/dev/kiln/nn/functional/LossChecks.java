@@ -1,8 +1,10 @@
 package dev.kiln.nn.functional;
 
+import dev.kiln.autograd.Autograd;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 import java.util.Arrays;
 
 /** Argument checks for class-index losses with the messages of ATen's {@code nll_loss_nd} and {@code nll_loss}. */
@@ -43,8 +45,21 @@ final class LossChecks {
         }
     }
 
-    /** Every target must be a class in {@code [0, C)} or {@code ignoreIndex}, as ATen asserts. */
+    /**
+     * Every target must be a class in {@code [0, C)} or {@code ignoreIndex}, as ATen asserts. Checked with a
+     * reduction on the targets' device, so only one number crosses to the host (the targets only on failure).
+     */
     static void checkTargetValues(Tensor target, long numClasses, long ignoreIndex) {
+        if (target.numel() == 0) {
+            return;
+        }
+        try (var g = Autograd.noGrad(); TensorScope temps = TensorScope.openTemporaries()) {
+            // bool maximum/minimum are or/and
+            Tensor bad = target.lt(0).maximum(target.ge(numClasses)).minimum(target.ne(ignoreIndex));
+            if (bad.max().item() == 0) {
+                return;
+            }
+        }
         for (long y : target.contiguous().toLongArray()) {
             if (y != ignoreIndex && (y < 0 || y >= numClasses)) {
                 throw new IndexOutOfBoundsException("Target " + y + " is out of bounds.");

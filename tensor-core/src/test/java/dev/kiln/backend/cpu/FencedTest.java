@@ -4,15 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.kiln.backend.Backend;
 import dev.kiln.backend.BinaryOp;
 import dev.kiln.backend.ConvKernels;
 import dev.kiln.backend.IndexKernels;
+import dev.kiln.backend.KernelArg;
 import dev.kiln.backend.LinalgKernels;
 import dev.kiln.backend.PointwiseKernels;
 import dev.kiln.backend.ReduceKernels;
 import dev.kiln.backend.UnaryOp;
 import dev.kiln.memory.Storage;
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.testing.KilnTest;
 import java.lang.reflect.Method;
@@ -36,7 +39,7 @@ class FencedTest extends KilnTest {
         check(IndexKernels.class, Fenced.Index.class);
         check(LinalgKernels.class, Fenced.Linalg.class);
         check(ConvKernels.class, Fenced.Conv.class);
-        CpuBackend cpu = CpuBackend.INSTANCE;
+        Backend cpu = Backend.of(Device.CPU);
         assertTrue(cpu.pointwise() instanceof Fenced.Pointwise && cpu.reduce() instanceof Fenced.Reduce
                 && cpu.index() instanceof Fenced.Index && cpu.linalg() instanceof Fenced.Linalg
                 && cpu.conv() instanceof Fenced.Conv, "CpuBackend must hand out the fenced families");
@@ -62,7 +65,7 @@ class FencedTest extends KilnTest {
         int releasedMidKernel;
 
         @Override
-        public void copy(Tensor src, Tensor dst) {
+        public void copy(KernelArg src, KernelArg dst) {
             Storage storage = src.storage(); // holds the Storage, not the Tensor: the Cleaner can still run
             long address = src.dataAddress(); // the last use of src
             if (gc && address != 0) {
@@ -78,23 +81,23 @@ class FencedTest extends KilnTest {
         }
 
         @Override
-        public void unary(UnaryOp op, Tensor in, Tensor out) {
+        public void unary(UnaryOp op, KernelArg in, KernelArg out) {
         }
 
         @Override
-        public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        public void binary(BinaryOp op, KernelArg a, KernelArg b, KernelArg out) {
         }
 
         @Override
-        public void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
+        public void where(KernelArg cond, KernelArg a, KernelArg b, KernelArg out) {
         }
 
         @Override
-        public void clamp(Tensor in, double min, double max, Tensor out) {
+        public void clamp(KernelArg in, double min, double max, KernelArg out) {
         }
 
         @Override
-        public void fill(Tensor dst, double value) {
+        public void fill(KernelArg dst, double value) {
         }
     }
 
@@ -102,12 +105,12 @@ class FencedTest extends KilnTest {
     private static int run(PointwiseKernels k, DroppingKernel inner, BufferAllocator alloc, Tensor dst) {
         inner.gc = false;
         for (int i = 0; i < 30_000; i++) { // warm up: the hazard exists only in JIT-compiled frames
-            k.copy(Tensor.allocate(alloc, DType.FLOAT32, new long[] {4}, false), dst);
+            k.copy(Tensor.allocate(alloc, DType.FLOAT32, new long[] {4}, false).arg(), dst.arg());
         }
         inner.gc = true;
         inner.releasedMidKernel = 0;
         for (int i = 0; i < 30; i++) {
-            k.copy(Tensor.allocate(alloc, DType.FLOAT32, new long[] {4}, false), dst);
+            k.copy(Tensor.allocate(alloc, DType.FLOAT32, new long[] {4}, false).arg(), dst.arg());
         }
         return inner.releasedMidKernel;
     }

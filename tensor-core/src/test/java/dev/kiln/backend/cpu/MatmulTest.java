@@ -45,7 +45,7 @@ class MatmulTest extends KilnTest {
     void blasAndFallbackAgreeWithReference(DType t, long batch, long m, long k, long n, boolean ta, boolean tb) {
         Tensor a = operand(t, batch, m, k, ta);
         Tensor b = operand(t, batch, k, n, tb);
-        assertTrue(CpuLinalg.gemmCompatible(a) && CpuLinalg.gemmCompatible(b), "layouts should go to GEMM as-is");
+        assertTrue(CpuLinalg.gemmCompatible(a.arg()) && CpuLinalg.gemmCompatible(b.arg()), "layouts should go to GEMM as-is");
         double[] expected = MatmulReference.matmul(a, b);
         double tol = (t == DType.FLOAT32 ? 1e-5 : 1e-13) * k;
         assertMatches(run(blas, a, b), expected, tol);
@@ -57,7 +57,7 @@ class MatmulTest extends KilnTest {
         // Column slices keep stride 1 with a leading dim larger than the row length.
         Tensor a = Tensor.randn(new long[] {2, 9, 20}, DType.FLOAT32, gen).narrow(2, 3, 11); // [2,9,11] ld 20
         Tensor b = Tensor.randn(new long[] {1, 30, 13}, DType.FLOAT32, gen).narrow(1, 2, 11).expand(2, 11, 13);
-        assertTrue(CpuLinalg.gemmCompatible(a) && CpuLinalg.gemmCompatible(b));
+        assertTrue(CpuLinalg.gemmCompatible(a.arg()) && CpuLinalg.gemmCompatible(b.arg()));
         double[] expected = MatmulReference.matmul(a, b);
         assertMatches(run(blas, a, b), expected, 1e-4);
         assertMatches(run(java, a, b), expected, 1e-4);
@@ -68,8 +68,8 @@ class MatmulTest extends KilnTest {
         Tensor a = Tensor.randn(new long[] {2, 8, 12}, DType.FLOAT64, gen).slice(2, 0, 12, 2); // col stride 2
         Tensor b = Tensor.randn(new long[] {2, 6, 5}, DType.FLOAT64, gen);
         Tensor rowBroadcast = Tensor.randn(new long[] {2, 1, 6}, DType.FLOAT64, gen).expand(2, 8, 6);
-        assertFalse(CpuLinalg.gemmCompatible(a));
-        assertFalse(CpuLinalg.gemmCompatible(rowBroadcast));
+        assertFalse(CpuLinalg.gemmCompatible(a.arg()));
+        assertFalse(CpuLinalg.gemmCompatible(rowBroadcast.arg()));
         assertMatches(run(blas, a, b), MatmulReference.matmul(a, b), 1e-12);
         assertMatches(run(java, a, b), MatmulReference.matmul(a, b), 1e-12);
         assertMatches(run(blas, rowBroadcast, b), MatmulReference.matmul(rowBroadcast, b), 1e-12);
@@ -79,8 +79,8 @@ class MatmulTest extends KilnTest {
     void sizeOneDimsWithOddStridesAreStillZeroCopy() {
         Tensor col = Tensor.randn(new long[] {3, 8}, DType.FLOAT32, gen).t().unsqueeze(0).narrow(2, 0, 1); // [1,8,1]
         Tensor row = Tensor.randn(new long[] {5, 4}, DType.FLOAT32, gen).t().narrow(0, 1, 1).unsqueeze(0); // [1,1,5]
-        assertTrue(CpuLinalg.gemmCompatible(col));
-        assertTrue(CpuLinalg.gemmCompatible(row));
+        assertTrue(CpuLinalg.gemmCompatible(col.arg()));
+        assertTrue(CpuLinalg.gemmCompatible(row.arg()));
         assertMatches(run(blas, col, row), MatmulReference.matmul(col, row), 1e-5);
         assertMatches(run(java, col, row), MatmulReference.matmul(col, row), 1e-5);
     }
@@ -130,7 +130,7 @@ class MatmulTest extends KilnTest {
 
     private static Tensor run(CpuLinalg kernels, Tensor a, Tensor b) {
         Tensor out = Tensor.empty(a.dtype(), a.size(0), a.size(1), b.size(2));
-        kernels.bmm(a, b, out);
+        kernels.bmm(a.arg(), b.arg(), out.arg());
         return out;
     }
 }

@@ -11,6 +11,7 @@ import dev.kiln.backend.UnaryOp;
 import dev.kiln.backend.Window2d;
 import dev.kiln.nn.functional.F;
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Generator;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
@@ -51,7 +52,7 @@ import org.junit.jupiter.api.Test;
  */
 class ReachabilityStressTest extends KilnTest {
     private static final long BUDGET_NANOS = TimeUnit.SECONDS.toNanos(3);
-    private static final Backend CPU = CpuBackend.INSTANCE;
+    private static final Backend CPU = Backend.of(Device.CPU);
 
     /** A computation whose every intermediate is a temporary dropped without close. */
     private record Case(String name, Supplier<Tensor> compute, long[] tempShape) {
@@ -60,7 +61,7 @@ class ReachabilityStressTest extends KilnTest {
     /** An unscoped copy whose only reference is the one returned. */
     private static Tensor copy(Tensor t) {
         Tensor c = Tensor.empty(t.dtype(), t.shape());
-        CPU.pointwise().copy(t, c);
+        CPU.pointwise().copy(t.arg(), c.arg());
         return c;
     }
 
@@ -69,34 +70,34 @@ class ReachabilityStressTest extends KilnTest {
         List<Case> out = new ArrayList<>();
         out.add(new Case("kernel bmm", () -> {
             Tensor o = Tensor.empty(DType.FLOAT32, mats.shape());
-            CPU.linalg().bmm(copy(mats), copy(mats), o);
+            CPU.linalg().bmm(copy(mats).arg(), copy(mats).arg(), o.arg());
             return o;
         }, mats.shape()));
         out.add(new Case("kernel add", () -> {
             Tensor o = Tensor.empty(DType.FLOAT32, vec.shape());
-            CPU.pointwise().binary(BinaryOp.ADD, copy(vec), copy(vec), o);
+            CPU.pointwise().binary(BinaryOp.ADD, copy(vec).arg(), copy(vec).arg(), o.arg());
             return o;
         }, vec.shape()));
         out.add(new Case("kernel exp", () -> {
             Tensor o = Tensor.empty(DType.FLOAT32, vec.shape());
-            CPU.pointwise().unary(UnaryOp.EXP, copy(vec), o);
+            CPU.pointwise().unary(UnaryOp.EXP, copy(vec).arg(), o.arg());
             return o;
         }, vec.shape()));
         out.add(new Case("kernel sum", () -> {
             Tensor o = Tensor.empty(DType.FLOAT32, vec.size(0));
-            CPU.reduce().reduceLastDim(ReduceKernels.Op.SUM, copy(vec), o);
+            CPU.reduce().reduceLastDim(ReduceKernels.Op.SUM, copy(vec).arg(), o.arg());
             return o;
         }, vec.shape()));
         out.add(new Case("kernel strided copy", () -> {
             Tensor o = Tensor.empty(DType.FLOAT32, mat.shape());
             try (Tensor transposed = copy(mat).t()) { // the copy is then held only by this view
-                CPU.pointwise().copy(transposed, o);
+                CPU.pointwise().copy(transposed.arg(), o.arg());
             }
             return o;
         }, mat.shape()));
         out.add(new Case("kernel im2col", () -> {
             Tensor o = Tensor.empty(DType.FLOAT32, 8, 8 * 9, 64 * 64);
-            CPU.conv().im2col(copy(img), w, o);
+            CPU.conv().im2col(copy(img).arg(), w, o.arg());
             return o;
         }, img.shape()));
         return out;
