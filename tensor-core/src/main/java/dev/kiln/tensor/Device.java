@@ -42,6 +42,20 @@ public final class Device {
         throw new IllegalArgumentException("Expected one of cpu, cuda, cuda:N device type at start of device string: " + spec);
     }
 
+    /**
+     * Whether a CUDA device can be used, like {@code torch.cuda.is_available()}: the CUDA backend jar is on the
+     * classpath, its natives load and the driver reports a GPU. Probed once and cached; never throws.
+     */
+    public static boolean cudaIsAvailable() {
+        return cudaDeviceCount() > 0;
+    }
+
+    /** Number of usable CUDA devices ({@code torch.cuda.device_count()}); 0 without the backend, natives or driver. */
+    public static int cudaDeviceCount() {
+        dev.kiln.backend.Backend cuda = dev.kiln.backend.Backends.find(Type.CUDA);
+        return cuda == null ? 0 : cuda.deviceCount();
+    }
+
     public Type type() {
         return type;
     }
