@@ -178,12 +178,17 @@ public final class TcpProcessGroup implements ProcessGroup {
     }
 
     /**
-     * Ring all-reduce in place over {@code tensors} (contiguous, CPU, one dtype: float32/float64, or int32/int64
-     * for SUM/MAX/MIN), treated as one flat array. World size 1 leaves them unchanged.
+     * Ring all-reduce in place over {@code tensors} (contiguous, one dtype: float32/float64, or int32/int64
+     * for SUM/MAX/MIN), treated as one flat array. World size 1 leaves them unchanged. GPU tensors are staged
+     * through host copies ({@link HostStaging}).
      */
     @Override
     public void allReduce(List<Tensor> tensors, ReduceOp op) {
         Objects.requireNonNull(op, "op");
+        HostStaging.run(tensors, true, host -> allReduceOnHost(host, op));
+    }
+
+    private void allReduceOnHost(List<Tensor> tensors, ReduceOp op) {
         FlatTensors flat = FlatTensors.of(tensors, "allReduce");
         Reducer.check(flat.dtype(), op);
         try {
@@ -201,6 +206,10 @@ public final class TcpProcessGroup implements ProcessGroup {
         if (root < 0 || root >= world) {
             throw new IllegalArgumentException("broadcast root " + root + " is outside [0, " + world + ")");
         }
+        HostStaging.run(List.of(tensor), rank != root, host -> broadcastOnHost(host.get(0), root));
+    }
+
+    private void broadcastOnHost(Tensor tensor, int root) {
         FlatTensors flat = FlatTensors.of(List.of(tensor), "broadcast");
         try {
             run("broadcast", seq -> {

@@ -11,8 +11,11 @@ import dev.kiln.nn.ReLU;
 import dev.kiln.nn.Sequential;
 import dev.kiln.optim.SGD;
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Generator;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
+import dev.kiln.testing.HostDeviceBackend;
 import dev.kiln.testing.KilnTest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -114,6 +117,54 @@ class DistributedDataParallelTest extends KilnTest {
         int buckets = (int) results.get(0)[1];
         assertTrue(buckets >= 3, "expected several buckets, got " + buckets);
         assertTrue((int) results.get(0)[2] > 0, "no bucket started before backward ended");
+    }
+
+    /**
+     * The same promise with every rank's model and data on a GPU (a stand-in device here: CPU kernels over separate
+     * "device" memory): gradients and the initial broadcast go through host staging, and the result equals the
+     * one-process CPU run; every device byte is freed.
+     */
+    @Test
+    void ranksOnADeviceMatchOneProcessThroughHostStaging() throws Exception {
+        Map<String, float[]> init;
+        try (Sequential m = mlp()) {
+            init = snapshot(m);
+        }
+        Map<String, float[]> expected = trainAlone(init);
+        Device gpu = Device.cuda(0);
+        try (HostDeviceBackend device = HostDeviceBackend.install()) {
+            List<Object[]> results = LocalRanks.run(2, LocalRanks.fast().withBucketBytes(100), pg -> {
+                Sequential model = mlp();
+                if (pg.rank() == 0) {
+                    load(model, init);
+                }
+                model.to(gpu);
+                try (var ddp = new DistributedDataParallel<>(model, pg);
+                     SGD opt = new SGD(model.parameters(), SGD.options().lr(0.1).set("momentum", 0.9));
+                     var scope = TensorScope.open()) {
+                    int per = GLOBAL_BATCH / 2;
+                    Tensor x = features().narrow(0, (long) pg.rank() * per, per).to(gpu);
+                    Tensor y = targets().narrow(0, (long) pg.rank() * per, per).to(gpu);
+                    MSELoss loss = new MSELoss();
+                    for (int s = 0; s < STEPS; s++) {
+                        opt.zeroGrad();
+                        loss.forward(ddp.forward(x), y).backward();
+                        opt.step();
+                    }
+                    assertEquals(gpu, model.parameters().get(0).device());
+                    return new Object[] {snapshot(model)};
+                } finally {
+                    model.close();
+                }
+            });
+            for (int r = 0; r < 2; r++) {
+                @SuppressWarnings("unchecked")
+                Map<String, float[]> got = (Map<String, float[]>) results.get(r)[0];
+                for (String k : expected.keySet()) {
+                    assertArrayEquals(expected.get(k), got.get(k), 2e-5f, "rank " + r + " " + k + " vs one process");
+                }
+            }
+        }
     }
 
     /** y = x w^T with w of shape [1, 3]: the gradient of sum(y) is the column sums of x, exactly. */

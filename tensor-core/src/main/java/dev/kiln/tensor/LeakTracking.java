@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * scope, or a plain one such as a data loader's per-batch scope) is how that code frees its temporaries.
  *
  * <p>Cost: creations and touches walk the stack (a few microseconds each) until the tensor is handed out or
- * closed; touches inside backend kernels, which re-read their operands many times, are skipped ({@link #kernel()}).
+ * closed. Kernels never see a {@code Tensor} (they get {@code KernelArg}s, built without a touch), so their many
+ * re-reads of an operand cost nothing here.
  *
  * <p>Limits (documented): a temporary that its own call passes to a callback into user code counts as handed out;
  * a temporary touched again by a later call from the same call site with the same Kiln entry (a loop) counts as
@@ -38,8 +39,6 @@ public final class LeakTracking {
     /** Threads with tracking on; lets tensor creation skip the thread-local lookup when none is. */
     private static final AtomicInteger ACTIVE = new AtomicInteger();
     private static final ThreadLocal<List<String>> REPORTS = ThreadLocal.withInitial(ArrayList::new);
-    /** Per thread: inside a backend kernel (see {@link #kernel()}). */
-    private static final ThreadLocal<int[]> KERNEL_DEPTH = ThreadLocal.withInitial(() -> new int[1]);
     private static final StackWalker.StackFrame[] NO_FRAMES = new StackWalker.StackFrame[0];
     private static final StackWalker WALKER = StackWalker.getInstance();
     private static final ConcurrentHashMap<String, Kind> KIND_BY_NAME = new ConcurrentHashMap<>();
@@ -240,42 +239,6 @@ public final class LeakTracking {
         if (now == null || !s.sameCall(now)) {
             t.handedOut();
         }
-    }
-
-    /**
-     * Marks a backend kernel call on this thread (the {@code backend.cpu} entry points use it): a kernel reads its
-     * operands' addresses and geometry many times, and none of those reads can be a caller's first use of a
-     * tensor (the op layer reads an argument's shape or dtype before it calls a kernel), so they skip the walk.
-     * Free when tracking is off everywhere.
-     */
-    public static KernelSection kernel() {
-        if (ACTIVE.get() == 0) {
-            return KernelSection.NONE;
-        }
-        int[] depth = KERNEL_DEPTH.get();
-        depth[0]++;
-        return new KernelSection(depth);
-    }
-
-    /** See {@link #kernel()}; closing it ends the section. */
-    public static final class KernelSection implements AutoCloseable {
-        static final KernelSection NONE = new KernelSection(null);
-        private final int[] depth;
-
-        private KernelSection(int[] depth) {
-            this.depth = depth;
-        }
-
-        @Override
-        public void close() {
-            if (depth != null) {
-                depth[0]--;
-            }
-        }
-    }
-
-    static boolean inKernel() {
-        return KERNEL_DEPTH.get()[0] > 0;
     }
 
     /** Whether the code calling into {@code TensorScope} on this thread is Kiln code (it frees its temporaries). */

@@ -6,7 +6,6 @@ import dev.kiln.autograd.Node;
 import dev.kiln.autograd.RemovableHandle;
 import dev.kiln.backend.Backend;
 import dev.kiln.backend.KernelArg;
-import dev.kiln.backend.MemoryKernels;
 import dev.kiln.memory.Storage;
 import dev.kiln.ops.Creation;
 import dev.kiln.ops.Views;
@@ -21,13 +20,14 @@ import org.apache.arrow.vector.FieldVector;
  * elements. View ops ({@link #view}, {@link #transpose}, {@link #narrow}, ...) share storage, so writes through
  * one view are seen by the others. Math routes to the op families in {@code dev.kiln.ops}, each of which
  * declares its gradient next to its forward. This class holds the state (geometry, memory, autograd) and the
- * view ops; the math methods live in {@link TensorMath} and the factories ({@code zeros}, {@code randn}, ...) in
- * {@link TensorFactories}, both reached through {@code Tensor}.
+ * identity; views, element access and in-place ops live in {@link TensorViews}, the math methods in
+ * {@link TensorMath} and the factories ({@code zeros}, {@code randn}, ...) in {@link TensorFactories}, all reached
+ * through {@code Tensor}.
  *
  * <p>Memory: every tensor is {@link AutoCloseable}. Tensors created inside a {@link TensorScope} are closed with
  * it; a tensor that becomes unreachable without being closed is released by a GC safety net.
  */
-public final class Tensor extends TensorMath implements AutoCloseable {
+public final class Tensor extends TensorViews implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final Storage storage;
@@ -240,7 +240,7 @@ public final class Tensor extends TensorMath implements AutoCloseable {
      * Costs one null check when tracking is off.
      */
     void touch() {
-        if (leakSite != null && !LeakTracking.inKernel()) {
+        if (leakSite != null) {
             LeakTracking.onTouch(this);
         }
     }
@@ -275,6 +275,14 @@ public final class Tensor extends TensorMath implements AutoCloseable {
         return leakSite;
     }
 
+    long[] stridesUntracked() {
+        return strides;
+    }
+
+    long storageOffsetUntracked() {
+        return offset;
+    }
+
     /** The shape without counting as a touch (for leak reports). */
     long[] shapeUntracked() {
         return shape.clone();
@@ -293,67 +301,6 @@ public final class Tensor extends TensorMath implements AutoCloseable {
 
     void setOwnerScope(TensorScope scope) {
         ownerScope = scope;
-    }
-
-    // ---------------------------------------------------------------- element access
-
-    /** Reads the element at storage index {@code storageIndex} as a double. */
-    public double getDouble(long storageIndex) {
-        touch();
-        return memory().getDouble(arg(), storageIndex); // the argument keeps this tensor reachable through the read
-    }
-
-    /** Reads the element at storage index {@code storageIndex} as a long (floating types are truncated). */
-    public long getLong(long storageIndex) {
-        touch();
-        return memory().getLong(arg(), storageIndex);
-    }
-
-    private MemoryKernels memory() {
-        return Backend.of(device).memory();
-    }
-
-    /** Storage index of the element at a multi-index. */
-    public long storageIndex(long... index) {
-        if (index.length != shape.length) {
-            throw new IllegalArgumentException("expected " + shape.length + " indices for tensor of shape "
-                    + Shapes.str(shape) + ", got " + index.length);
-        }
-        long p = offset;
-        for (int i = 0; i < index.length; i++) {
-            long ix = index[i] < 0 ? index[i] + shape[i] : index[i];
-            if (ix < 0 || ix >= shape[i]) {
-                throw new IndexOutOfBoundsException("index " + index[i] + " is out of bounds for dimension " + i
-                        + " with size " + shape[i]);
-            }
-            p += ix * strides[i];
-        }
-        return p;
-    }
-
-    /** The element at a multi-index, as a double. */
-    public double get(long... index) {
-        touch();
-        return getDouble(storageIndex(index));
-    }
-
-    /** Writes one element, like {@code t[i, j] = value}; counts as an in-place modification. */
-    public Tensor set(double value, long... index) {
-        touch();
-        memory().putDouble(arg(), storageIndex(index), value);
-        storage.bumpVersion();
-        return this; // returning this keeps it reachable through the write
-    }
-
-    /** The value of a one-element tensor, like {@code tensor.item()}. */
-    public double item() {
-        touch();
-        checkOpen(); // a released tensor says so, whatever its size
-        if (numel() != 1) {
-            throw new IllegalStateException("a Tensor with " + numel() + " elements cannot be converted to Scalar"
-                    + " (shape " + Shapes.str(shape) + ")");
-        }
-        return getDouble(offset);
     }
 
     // ---------------------------------------------------------------- autograd
@@ -516,101 +463,6 @@ public final class Tensor extends TensorMath implements AutoCloseable {
         gradFn = null;
         requiresGrad = false;
         return this;
-    }
-
-    // ---------------------------------------------------------------- views
-
-    public Tensor view(long... shape) {
-        return Views.view(this, shape);
-    }
-
-    public Tensor reshape(long... shape) {
-        return Views.reshape(this, shape);
-    }
-
-    public Tensor transpose(long dim0, long dim1) {
-        return Views.transpose(this, dim0, dim1);
-    }
-
-    /** Transpose of a tensor of at most 2 dims, like {@code t()}. */
-    public Tensor t() {
-        return Views.t(this);
-    }
-
-    /** Swaps the last two dims (batched matrix transpose), like {@code .mT}. */
-    public Tensor mT() {
-        return Views.transpose(this, -2, -1);
-    }
-
-    public Tensor permute(long... dims) {
-        return Views.permute(this, dims);
-    }
-
-    public Tensor squeeze() {
-        return Views.squeeze(this);
-    }
-
-    public Tensor squeeze(long dim) {
-        return Views.squeeze(this, dim);
-    }
-
-    public Tensor unsqueeze(long dim) {
-        return Views.unsqueeze(this, dim);
-    }
-
-    /** Broadcasts singleton dims to a larger size without copying; -1 keeps a size. */
-    public Tensor expand(long... sizes) {
-        return Views.expand(this, sizes);
-    }
-
-    public Tensor expandAs(Tensor other) {
-        return Views.expand(this, other.shape);
-    }
-
-    public Tensor narrow(long dim, long start, long length) {
-        return Views.narrow(this, dim, start, length);
-    }
-
-    public Tensor select(long dim, long index) {
-        return Views.select(this, dim, index);
-    }
-
-    /** {@code t[..., start:end:step, ...]} along {@code dim}; negative and out-of-range bounds clamp as in Python. */
-    public Tensor slice(long dim, long start, long end, long step) {
-        return Views.slice(this, dim, start, end, step);
-    }
-
-    public Tensor slice(long dim, long start, long end) {
-        return Views.slice(this, dim, start, end, 1);
-    }
-
-    public Tensor flatten() {
-        return Views.flatten(this, 0, -1);
-    }
-
-    public Tensor flatten(long startDim, long endDim) {
-        return Views.flatten(this, startDim, endDim);
-    }
-
-    public Tensor unflatten(long dim, long... sizes) {
-        return Views.unflatten(this, dim, sizes);
-    }
-
-    /** This tensor if already contiguous, else a contiguous copy. */
-    public Tensor contiguous() {
-        return Views.contiguous(this);
-    }
-
-    public Tensor clone() {
-        return Views.cloneTensor(this);
-    }
-
-    public Tensor to(DType target) {
-        return Views.to(this, target);
-    }
-
-    public Tensor to(Device target) {
-        return Views.to(this, target);
     }
 
     // ---------------------------------------------------------------- printing

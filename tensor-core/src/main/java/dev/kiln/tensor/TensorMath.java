@@ -1,7 +1,6 @@
 package dev.kiln.tensor;
 
 import dev.kiln.ops.Creation;
-import dev.kiln.ops.InPlace;
 import dev.kiln.ops.Indexing;
 import dev.kiln.ops.Joining;
 import dev.kiln.ops.Linalg;
@@ -440,69 +439,5 @@ abstract class TensorMath extends TensorFactories {
     /** One-hot encoding of an integer tensor, like {@code F.one_hot}; -1 infers the class count. */
     public static Tensor oneHot(Tensor labels, long numClasses) {
         return Indexing.oneHot(labels, numClasses);
-    }
-
-    // ---------------------------------------------------------------- in place (names end with _)
-    // The flag says whether the op's gradient reads the original self (then it runs on a clone; see InPlace).
-
-    public Tensor add_(Tensor other) {
-        return InPlace.apply(self(), s -> Pointwise.add(s, other), false, "add_");
-    }
-
-    public Tensor add_(double other) {
-        return InPlace.apply(self(), s -> Pointwise.add(s, other), false, "add_");
-    }
-
-    public Tensor sub_(Tensor other) {
-        return InPlace.apply(self(), s -> Pointwise.sub(s, other), false, "sub_");
-    }
-
-    public Tensor sub_(double other) {
-        return InPlace.apply(self(), s -> Pointwise.add(s, -other), false, "sub_");
-    }
-
-    public Tensor mul_(Tensor other) {
-        return InPlace.apply(self(), s -> Pointwise.mul(s, other), other.requiresGrad(), "mul_");
-    }
-
-    public Tensor mul_(double other) {
-        return InPlace.apply(self(), s -> Pointwise.mul(s, other), false, "mul_");
-    }
-
-    public Tensor div_(Tensor other) {
-        return InPlace.apply(self(), s -> Pointwise.div(s, other), other.requiresGrad(), "div_");
-    }
-
-    public Tensor div_(double other) {
-        return InPlace.apply(self(), s -> Pointwise.div(s, other), false, "div_");
-    }
-
-    public Tensor clamp_(double min, double max) {
-        return InPlace.apply(self(), s -> Pointwise.clamp(s, min, max), self().requiresGrad(), "clamp_");
-    }
-
-    public Tensor relu_() {
-        return InPlace.apply(self(), Pointwise::relu, false, "relu_");
-    }
-
-    public Tensor exp_() {
-        return InPlace.apply(self(), Pointwise::exp, false, "exp_");
-    }
-
-    public Tensor maskedFill_(Tensor mask, double value) {
-        return InPlace.apply(self(), s -> Indexing.maskedFill(s, mask, value), false, "masked_fill_");
-    }
-
-    public Tensor fill_(double value) {
-        return InPlace.fill(self(), value);
-    }
-
-    public Tensor zero_() {
-        return InPlace.fill(self(), 0);
-    }
-
-    /** Copies {@code src} (broadcast, converted to self() dtype) into self() tensor's memory. */
-    public Tensor copy_(Tensor src) {
-        return InPlace.copy(self(), src);
     }
 }

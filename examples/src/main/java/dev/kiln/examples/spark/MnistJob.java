@@ -45,8 +45,9 @@ public final class MnistJob {
                 .add("seed", Kind.LONG, "S", "1", "random seed (initial weights, shuffles, dropout)")
                 .add("threads-per-worker", Kind.NON_NEGATIVE_INT, "0", "CPU kernel threads per worker "
                         + "(0: spark.task.cpus)")
-                .add("device", Kind.STRING, "DEV", "auto", "cpu | cuda | auto; this build has no CUDA backend yet, so "
-                        + "auto trains on the CPU and cuda fails with a message naming the GPUs Spark assigned")
+                .add("device", Kind.STRING, "DEV", "auto", "cpu | cuda | auto: cuda trains on the GPU Spark assigned "
+                        + "each task (spark.task.resource.gpu.amount; needs kiln-tensor-cuda and a driver), auto uses it "
+                        + "when there is one and the CPU otherwise")
                 .add("data", Kind.PATH, "DIR", "data/mnist", "MNIST's four IDX files (./kiln mnist fetches them to "
                         + "data/mnist; on a cluster only the driver reads them)")
                 .add("parquet", Kind.STRING, "DIR", "out/mnist-parquet", "where the Parquet copies go (converted "

@@ -52,7 +52,7 @@ final class EstimatorLoop implements TrainFn<EstimatorLoop.Output> {
     @Override
     public Output train(TrainingContext ctx, PartitionData data) {
         int steps = data.stepsPerEpoch(spec.batchSize());
-        try (Module model = factory.create(); Loss criterion = spec.buildLoss();
+        try (Module model = factory.create().to(ctx.device()); Loss criterion = spec.buildLoss();
              Optimizer optimizer = spec.buildOptimizer(model.parameters());
              DistributedDataParallel<Module> ddp = new DistributedDataParallel<>(model, ctx.processGroup())) {
             LRScheduler scheduler = spec.buildScheduler(optimizer, steps); // ddp broadcast rank 0's weights
@@ -110,8 +110,10 @@ final class EstimatorLoop implements TrainFn<EstimatorLoop.Output> {
             optimizer.zeroGrad();
             long rows = batch.batchSize();
             if (rows > 0) {
-                Tensor out = ddp.forward(batch.features());
-                Tensor target = spec.classification() ? batch.labels() : matchShape(batch.labels(), out);
+                Tensor features = batch.features().to(ctx.device()); // no copy on the CPU
+                Tensor labels = batch.labels().to(ctx.device());
+                Tensor out = ddp.forward(features);
+                Tensor target = spec.classification() ? labels : matchShape(labels, out);
                 Tensor loss = criterion.forward(out, target);
                 double scale = ctx.worldSize() * TrainingContext.meanWeight(rows,
                         data.globalBatchRows(step, spec.batchSize()));
@@ -120,7 +122,7 @@ final class EstimatorLoop implements TrainFn<EstimatorLoop.Output> {
                 sums[2] += rows;
                 if (spec.classification()) {
                     try (var noGrad = Autograd.noGrad()) {
-                        sums[1] += out.argmax(1, false).eq(batch.labels()).sum().item();
+                        sums[1] += out.argmax(1, false).eq(labels).sum().item();
                     }
                 }
             } else {

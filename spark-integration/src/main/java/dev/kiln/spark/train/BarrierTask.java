@@ -75,11 +75,12 @@ final class BarrierTask<R extends Serializable>
     private R runRank(BarrierTaskContext task, int rank, int world, java.util.Iterator<InternalRow> rows,
                       BufferAllocator allocator) {
         PartitionData data = null;
+        dev.kiln.tensor.Device device = null;
         TcpProcessGroup.Listener listener = null;
         String error = null;
         double readSeconds = 0;
         try {
-            Devices.check(config.device(), task);
+            device = Devices.resolve(config.device(), task);
             long t0 = System.nanoTime();
             data = new PartitionReader(columns, rank).read(rows, allocator);
             readSeconds = (System.nanoTime() - t0) / 1e9;
@@ -99,11 +100,10 @@ final class BarrierTask<R extends Serializable>
             try (ProcessGroup group = world > 1
                     ? l.connect(rank, all.stream().map(Rendezvous::address).toList())
                     : new SingleProcessGroup()) {
-                TrainingContext ctx = new TrainingContext(group, config, attempt, checkpoints,
-                        progress);
+                TrainingContext ctx = new TrainingContext(group, config, attempt, checkpoints, progress, device);
                 LOG.info(String.format(java.util.Locale.ROOT, "Kiln rank %d/%d training on %d rows x %d features "
-                        + "(read from Spark in %.2f s, %,.0f rows/s; attempt %d)", rank, world, data.rows(),
-                        data.featureDim(), readSeconds, data.rows() / Math.max(readSeconds, 1e-9), attempt));
+                        + "on %s (read from Spark in %.2f s, %,.0f rows/s; attempt %d)", rank, world, data.rows(),
+                        data.featureDim(), device, readSeconds, data.rows() / Math.max(readSeconds, 1e-9), attempt));
                 return fn.train(ctx, data);
             }
         } catch (KilnTrainingException e) {

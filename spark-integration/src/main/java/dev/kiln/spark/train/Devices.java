@@ -1,23 +1,63 @@
 package dev.kiln.spark.train;
 
+import dev.kiln.tensor.Device;
 import org.apache.spark.TaskContext;
 
 /**
- * Which device a task trains on. Until Kiln's CUDA backend exists, "auto" means the CPU and "cuda" fails with a
- * message that says so; a GPU that Spark assigned to the task ({@code TaskContext.resources().get("gpu")}) is
- * named in that message so the user sees it was found.
+ * Which device a task trains on: the GPU Spark assigned to the task ({@code TaskContext.resources().get("gpu")},
+ * set up with {@code spark.task.resource.gpu.amount} and a discovery script), never "device 0" by habit, so tasks
+ * sharing a host use different GPUs.
+ * <ul>
+ *   <li>{@code cpu}: the CPU.</li>
+ *   <li>{@code cuda}: the task's first assigned GPU; fails (naming what is missing) when Spark assigned none or Kiln
+ *       cannot use CUDA here (no kiln-tensor-cuda jar, natives or driver).</li>
+ *   <li>{@code auto}: the assigned GPU when there is one and CUDA works, else the CPU.</li>
+ * </ul>
  */
 final class Devices {
     private Devices() {
     }
 
-    static void check(String device, TaskContext task) {
-        if ("cuda".equals(device)) {
-            String gpus = task.resources().contains("gpu")
-                    ? "Spark assigned this task GPU(s) " + String.join(",", task.resources().apply("gpu").addresses())
-                    : "Spark assigned this task no GPU (spark.task.resource.gpu.amount is not set)";
-            throw new UnsupportedOperationException("setDevice(\"cuda\"): this Kiln build has no CUDA backend yet; "
-                    + gpus + ". Use setDevice(\"cpu\") or \"auto\" (which trains on the CPU).");
+    static Device resolve(String device, TaskContext task) {
+        if ("cpu".equals(device)) {
+            return Device.CPU;
         }
+        String[] gpus = task.resources().contains("gpu") ? task.resources().apply("gpu").addresses() : new String[0];
+        return choose(device, gpus, Device.cudaIsAvailable(), Devices::cudaProblem);
+    }
+
+    /** The decision itself, from the task's GPU addresses and whether CUDA works in this JVM. */
+    static Device choose(String device, String[] gpus, boolean cuda, java.util.function.Supplier<String> problem) {
+        if ("cpu".equals(device)) {
+            return Device.CPU;
+        }
+        if ("auto".equals(device)) {
+            return gpus.length > 0 && cuda ? cudaDevice(gpus[0]) : Device.CPU;
+        }
+        if (gpus.length == 0) {
+            throw new UnsupportedOperationException("setDevice(\"cuda\"): Spark assigned this task no GPU; set "
+                    + "spark.task.resource.gpu.amount (and spark.executor.resource.gpu.amount with a discovery script), "
+                    + "or use setDevice(\"auto\") to fall back to the CPU");
+        }
+        if (!cuda) {
+            throw new UnsupportedOperationException("setDevice(\"cuda\"): Spark assigned this task GPU(s) "
+                    + String.join(",", gpus) + " but Kiln cannot use CUDA on this executor: "
+                    + problem.get() + ". Use setDevice(\"auto\") to fall back to the CPU");
+        }
+        return cudaDevice(gpus[0]);
+    }
+
+    private static Device cudaDevice(String address) {
+        try {
+            return Device.cuda(Integer.parseInt(address.trim()));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("Spark's GPU address '" + address + "' is not a CUDA device ordinal; "
+                    + "the GPU discovery script must report indexes such as 0, 1", e);
+        }
+    }
+
+    private static String cudaProblem() {
+        dev.kiln.backend.Backend b = dev.kiln.backend.Backends.find(Device.Type.CUDA);
+        return b == null ? "the kiln-tensor-cuda jar is not on the classpath" : b.unavailableReason();
     }
 }

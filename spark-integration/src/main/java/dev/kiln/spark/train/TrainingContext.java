@@ -3,6 +3,7 @@ package dev.kiln.spark.train;
 import dev.kiln.distributed.ProcessGroup;
 import dev.kiln.distributed.ReduceOp;
 import dev.kiln.nn.Module;
+import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Generator;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
@@ -19,14 +20,24 @@ public final class TrainingContext {
     private final int attempt;
     private final CheckpointStore checkpoints;
     private final Progress.Reporter progress;
+    private final Device device;
 
     TrainingContext(ProcessGroup group, TrainerConfig config, int attempt, CheckpointStore checkpoints,
-                    Progress.Reporter progress) {
+                    Progress.Reporter progress, Device device) {
+        this.device = device;
         this.group = group;
         this.config = config;
         this.attempt = attempt;
         this.checkpoints = checkpoints;
         this.progress = progress;
+    }
+
+    /**
+     * The device this rank trains on: the GPU Spark assigned to the task (with {@code device} "cuda", or "auto"
+     * where CUDA works), else the CPU. Move the model ({@code model.to(ctx.device())}) and each batch there.
+     */
+    public Device device() {
+        return device;
     }
 
     public int rank() {

@@ -93,10 +93,11 @@ class EstimatorBadInputTest {
     }
 
     @Test
-    void cudaWithoutBackendSaysSo() {
+    void cudaWithoutAnAssignedGpuSaysSo() {
         Dataset<Row> df = Blobs.frame(spark, Blobs.rows(8, 3, 2, 0), 1);
         String m = message(() -> estimator(3).setDevice("cuda").fit(df));
-        assertTrue(m.contains("no CUDA backend") && m.contains("setDevice(\"cpu\")"), m);
+        assertTrue(m.contains("no GPU") && m.contains("spark.task.resource.gpu.amount")
+                && m.contains("setDevice(\"auto\")"), m);
     }
 
     @Test
