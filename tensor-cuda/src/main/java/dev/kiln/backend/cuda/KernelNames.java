@@ -122,7 +122,10 @@ public final class KernelNames {
         };
     }
 
-    /** Suffix of the kernels that have a bool variant (fill, copy, scatter, index_add): bool is {@code b8}. */
+    /**
+     * Suffix of the kernels that have a bool variant, where bool stores {@code value != 0} (unary, clamp, fill,
+     * copy, scatter, index_add): bool is {@code b8}.
+     */
     public static String exactSuffix(DType t) {
         return t == DType.BOOL ? "b8" : suffix(t);
     }
@@ -144,7 +147,7 @@ public final class KernelNames {
 
     /** {@code (int op, long long n, const T* in, Layout inL, T* out, Layout outL)}. */
     public static String unary(DType t) {
-        return "kiln_unary_" + suffix(t);
+        return "kiln_unary_" + exactSuffix(t);
     }
 
     /** {@code (long long n, const T* in, Layout inL, unsigned char* out, Layout outL)}. */
@@ -169,7 +172,7 @@ public final class KernelNames {
 
     /** {@code (long long n, const T* in, Layout inL, double lo, double hi, T* out, Layout outL)}. */
     public static String clamp(DType t) {
-        return "kiln_clamp_" + suffix(t);
+        return "kiln_clamp_" + exactSuffix(t);
     }
 
     /** {@code (long long n, double value, T* out, Layout outL)}. */
@@ -302,18 +305,18 @@ public final class KernelNames {
     private static Map<String, Kernel> buildCatalog() {
         Map<String, Kernel> c = new LinkedHashMap<>();
         for (DType t : STORAGE) {
-            add(c, Family.POINTWISE, 6, unary(t));
             add(c, Family.POINTWISE, 5, logicalNot(t));
             add(c, Family.POINTWISE, 8, binary(t));
             add(c, Family.POINTWISE, 8, compare(t));
             add(c, Family.POINTWISE, 9, where(t));
-            add(c, Family.POINTWISE, 7, clamp(t));
             add(c, Family.REDUCE, 6, reduceLast(t));
             add(c, Family.REDUCE, 6, reduceLastThread(t));
             add(c, Family.INDEX, 8, gather(t));
             add(c, Family.INDEX, 8, indexSelect(t));
         }
         for (DType t : ALL) {
+            add(c, Family.POINTWISE, 6, unary(t));
+            add(c, Family.POINTWISE, 7, clamp(t));
             add(c, Family.POINTWISE, 4, fill(t));
             add(c, Family.INDEX, 9, scatter(t));
             add(c, Family.INDEX, 8, indexAdd(t));
