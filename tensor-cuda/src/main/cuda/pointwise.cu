@@ -1,6 +1,7 @@
 // Elementwise kernels over strided operands of one shape (the op layer expands broadcasts first, so a
 // broadcast operand simply has stride 0). Semantics per element are in scalar_ops.cuh.
-// The first Layout (the output's) gives the shape. Launch: 1-d grid-stride loops, 256 threads per block, any grid size (KernelNames.POINTWISE_*).
+// The first Layout (the output's) gives the shape.
+// Launch: 1-d grid-stride loops, 256 threads per block, any grid size (KernelNames.THREADS).
 #include "scalar_ops.cuh"
 
 template <typename K>

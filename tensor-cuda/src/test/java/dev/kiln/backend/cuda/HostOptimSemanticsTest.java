@@ -110,7 +110,8 @@ class HostOptimSemanticsTest extends KilnTest {
     void sgdStepsAreBitIdenticalToTheCpu() throws Exception {
         SgdHyper[] configs = {new SgdHyper(0.1, 0, 0, 0, false, false, false),
             new SgdHyper(0.05, 0.9, 0, 0, false, false, true), new SgdHyper(0.01, 0.9, 0.1, 1e-4, false, false, false),
-            new SgdHyper(0.3, 0.8, 0, 5e-4, true, false, false), new SgdHyper(0.02, 0.5, 0.5, 1e-2, false, true, false)};
+            new SgdHyper(0.3, 0.8, 0, 5e-4, true, false, false),
+            new SgdHyper(0.02, 0.5, 0.5, 1e-2, false, true, false)};
         SplittableRandom rnd = new SplittableRandom(12);
         for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
             for (SgdHyper hp : configs) {

@@ -175,7 +175,8 @@ class HostPointwiseSemanticsTest extends KilnTest {
                 List<String> gpu = HostHarness.ask(requests);
                 DType outType = op.isComparison() ? DType.BOOL : t;
                 int tolerance = op == BinaryOp.POW && t.isFloatingPoint() ? 1 : 0;
-                try (Tensor a = tensor(t, xs); Tensor b = tensor(t, ys); Tensor out = Tensor.empty(outType, xs.length)) {
+                try (Tensor a = tensor(t, xs); Tensor b = tensor(t, ys);
+                     Tensor out = Tensor.empty(outType, xs.length)) {
                     CPU.binary(op, a, b, out);
                     for (int k = 0; k < xs.length; k++) {
                         String what = op + " " + t + " (" + value(t, xs[k]) + ", " + value(t, ys[k]) + ")";
@@ -224,7 +225,8 @@ class HostPointwiseSemanticsTest extends KilnTest {
                 try (Tensor in = tensor(s, range(n)); Tensor out = Tensor.empty(d, n)) {
                     CPU.copy(in, out);
                     for (int i = 0; i < n; i++) {
-                        expect(d, 0, bitsAt(out, i), parse(d, gpu.get(i)), "copy " + s + " " + value(s, i) + " to " + d);
+                        expect(d, 0, bitsAt(out, i), parse(d, gpu.get(i)),
+                                "copy " + s + " " + value(s, i) + " to " + d);
                     }
                 }
             }
