@@ -89,7 +89,8 @@ class HostOptimSemanticsTest extends KilnTest {
                     List<String> gpu = HostHarness.ask(requests);
                     try (Tensor tp = tensor(t, p); Tensor tg = tensor(t, g); Tensor tm = tensor(t, m);
                          Tensor tv = tensor(t, v); Tensor tx = tensor(t, x)) {
-                        assertTrue(CPU.adamStep(tp, tg, tm, tv, amsgrad ? tx : null, hp), "CPU has a fused Adam");
+                        assertTrue(CPU.adamStep(tp.arg(), tg.arg(), tm.arg(), tv.arg(), amsgrad ? tx.arg() : null,
+                                hp), "CPU has a fused Adam");
                         Tensor[] cpu = {tp, tm, tv, tx};
                         for (int i = 0; i < N; i++) {
                             String[] w = gpu.get(i).split(" ");
@@ -128,7 +129,7 @@ class HostOptimSemanticsTest extends KilnTest {
                 }
                 List<String> gpu = HostHarness.ask(requests);
                 try (Tensor tp = tensor(t, p); Tensor tg = tensor(t, g); Tensor tb = tensor(t, b)) {
-                    assertTrue(CPU.sgdStep(tp, tg, momentum ? tb : null, hp), "CPU has a fused SGD");
+                    assertTrue(CPU.sgdStep(tp.arg(), tg.arg(), momentum ? tb.arg() : null, hp), "CPU has a fused SGD");
                     for (int i = 0; i < N; i++) {
                         String[] w = gpu.get(i).split(" ");
                         assertEquals(bitsAt(tp, i), parse(t, w[0]), "SGD " + t + " " + hp + ", p[" + i + "]");

@@ -135,7 +135,7 @@ class HostPointwiseSemanticsTest extends KilnTest {
                 }
                 List<String> gpu = HostHarness.ask(requests);
                 try (Tensor in = tensor(t, range(n)); Tensor out = Tensor.empty(outType, n)) {
-                    CPU.unary(op, in, out);
+                    CPU.unary(op, in.arg(), out.arg());
                     for (int i = 0; i < n; i++) {
                         String what = op + " " + t + " of " + (t.isFloatingPoint() ? FLOATS[i] : integers(t)[i]);
                         expect(outType, tolerance(op, t), bitsAt(out, i), parse(outType, gpu.get(i)), what);
@@ -177,7 +177,7 @@ class HostPointwiseSemanticsTest extends KilnTest {
                 int tolerance = op == BinaryOp.POW && t.isFloatingPoint() ? 1 : 0;
                 try (Tensor a = tensor(t, xs); Tensor b = tensor(t, ys);
                      Tensor out = Tensor.empty(outType, xs.length)) {
-                    CPU.binary(op, a, b, out);
+                    CPU.binary(op, a.arg(), b.arg(), out.arg());
                     for (int k = 0; k < xs.length; k++) {
                         String what = op + " " + t + " (" + value(t, xs[k]) + ", " + value(t, ys[k]) + ")";
                         expect(outType, tolerance, bitsAt(out, k), parse(outType, gpu.get(k)), what);
@@ -202,7 +202,7 @@ class HostPointwiseSemanticsTest extends KilnTest {
                 }
                 List<String> gpu = HostHarness.ask(requests);
                 try (Tensor in = tensor(t, range(n)); Tensor out = Tensor.empty(t, n)) {
-                    CPU.clamp(in, lh[0], lh[1], out);
+                    CPU.clamp(in.arg(), lh[0], lh[1], out.arg());
                     for (int i = 0; i < n; i++) {
                         expect(t, 0, bitsAt(out, i), parse(t, gpu.get(i)),
                                 "clamp " + t + " " + value(t, i) + " to [" + lh[0] + ", " + lh[1] + "]");
@@ -223,7 +223,7 @@ class HostPointwiseSemanticsTest extends KilnTest {
                 }
                 List<String> gpu = HostHarness.ask(requests);
                 try (Tensor in = tensor(s, range(n)); Tensor out = Tensor.empty(d, n)) {
-                    CPU.copy(in, out);
+                    CPU.copy(in.arg(), out.arg());
                     for (int i = 0; i < n; i++) {
                         expect(d, 0, bitsAt(out, i), parse(d, gpu.get(i)),
                                 "copy " + s + " " + value(s, i) + " to " + d);
@@ -239,7 +239,7 @@ class HostPointwiseSemanticsTest extends KilnTest {
             for (double v : FLOATS) {
                 String gpu = HostHarness.ask(List.of("F " + kind(t) + " " + hex(v))).get(0);
                 try (Tensor out = Tensor.empty(t, 1)) {
-                    CPU.fill(out, v);
+                    CPU.fill(out.arg(), v);
                     expect(t, 0, bitsAt(out, 0), parse(t, gpu), "fill " + t + " with " + v);
                 }
             }
@@ -260,7 +260,7 @@ class HostPointwiseSemanticsTest extends KilnTest {
             assertEquals(big, parse(DType.INT64, answer));
         }
         try (Tensor in = Tensor.of(big); Tensor out = Tensor.empty(DType.INT64, 1)) {
-            CPU.unary(UnaryOp.RELU, in, out);
+            CPU.unary(UnaryOp.RELU, in.arg(), out.arg());
             assertEquals(big - 1, out.getLong(0), "the CPU's relu rounds through double");
         }
     }
