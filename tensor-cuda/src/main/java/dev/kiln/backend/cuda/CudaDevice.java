@@ -1,0 +1,170 @@
+package dev.kiln.backend.cuda;
+
+import dev.kiln.tensor.Device;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * One open GPU: its primary context, the one stream all of Kiln's kernels and copies on it are queued on, its
+ * caching allocator, and the PTX modules loaded into the context (one per kernel family, on first use).
+ *
+ * <p>One stream per device keeps every operation on the device in issue order, which is what makes the caching
+ * allocator's free-from-any-thread safe and spares explicit events between kernels. The primary context is the one
+ * the CUDA runtime (and so cuBLAS) uses too, and it must be current on the calling thread: training loops run on
+ * Spark task threads and data-loader threads that never saw it, so every entry point calls {@link #makeCurrent()}.
+ * The stream is non-blocking: other CUDA users' work on the legacy default stream neither waits for ours nor makes
+ * ours wait.
+ */
+final class CudaDevice {
+    private static final String PTX_DIR = "/dev/kiln/backend/cuda/kernels/";
+
+    final Device device;
+    final CUstream stream;
+    final CudaCachingAllocator allocator;
+    private final int ordinal;
+    private final CUcontext context;
+    private final int multiprocessors;
+    private final String name;
+    private final Map<String, CUmodule> modules = new ConcurrentHashMap<>();
+    private final Map<String, CUfunction> functions = new ConcurrentHashMap<>();
+
+    private CudaDevice(int ordinal, CUcontext context, CUstream stream, int multiprocessors, String name) {
+        this.ordinal = ordinal;
+        this.device = Device.cuda(ordinal);
+        this.context = context;
+        this.stream = stream;
+        this.multiprocessors = multiprocessors;
+        this.name = name;
+        this.allocator = new CudaCachingAllocator(device, new DriverAllocator(this));
+    }
+
+    /** Retains device {@code ordinal}'s primary context and creates its stream. */
+    static CudaDevice open(int ordinal) {
+        CUdevice dev = new CUdevice();
+        Cu.check(JCudaDriver.cuDeviceGet(dev, ordinal), "cuDeviceGet(" + ordinal + ")");
+        CUcontext ctx = new CUcontext();
+        Cu.check(JCudaDriver.cuDevicePrimaryCtxRetain(ctx, dev), "cuDevicePrimaryCtxRetain(cuda:" + ordinal + ")");
+        Cu.check(JCudaDriver.cuCtxSetCurrent(ctx), "cuCtxSetCurrent(cuda:" + ordinal + ")");
+        CUstream stream = new CUstream();
+        Cu.check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING),
+                "cuStreamCreate on cuda:" + ordinal);
+        int[] sms = new int[1];
+        Cu.check(JCudaDriver.cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev),
+                "cuDeviceGetAttribute(MULTIPROCESSOR_COUNT)");
+        byte[] nameBytes = new byte[256];
+        String name = JCudaDriver.cuDeviceGetName(nameBytes, nameBytes.length, dev) == 0
+                ? cString(nameBytes) : "unknown GPU";
+        return new CudaDevice(ordinal, ctx, stream, Math.max(sms[0], 1), name);
+    }
+
+    private static String cString(byte[] bytes) {
+        int n = 0;
+        while (n < bytes.length && bytes[n] != 0) {
+            n++;
+        }
+        return new String(bytes, 0, n, StandardCharsets.US_ASCII);
+    }
+
+    int ordinal() {
+        return ordinal;
+    }
+
+    CUcontext context() {
+        return context;
+    }
+
+    /** Streaming multiprocessors, for sizing grid-stride launches. */
+    int multiprocessors() {
+        return multiprocessors;
+    }
+
+    /**
+     * Makes this device's context current on the calling thread. Called on every entry, not cached per thread:
+     * other code on the thread (a user's JCuda calls) may have switched contexts, and the call is cheap next to a
+     * kernel launch.
+     */
+    void makeCurrent() {
+        Cu.check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent", this);
+    }
+
+    /** Waits for everything queued on this device's stream; surfaces asynchronous kernel errors. */
+    void synchronize() {
+        makeCurrent();
+        Cu.check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize", this);
+    }
+
+    /**
+     * The kernel {@code kernel} of family {@code family} ({@code kernels/<family>.ptx} in this jar), loading the
+     * family's module into this context on first use.
+     */
+    CUfunction function(String family, String kernel) {
+        CUfunction f = functions.get(kernel);
+        if (f != null) {
+            return f;
+        }
+        return functions.computeIfAbsent(kernel, k -> {
+            CUmodule module = modules.computeIfAbsent(family, this::loadModule);
+            CUfunction fn = new CUfunction();
+            makeCurrent();
+            Cu.check(JCudaDriver.cuModuleGetFunction(fn, module, k),
+                    "cuModuleGetFunction(" + k + ") in kernels/" + family + ".ptx");
+            return fn;
+        });
+    }
+
+    private CUmodule loadModule(String family) {
+        byte[] ptx = readPtx(family);
+        makeCurrent();
+        CUmodule module = new CUmodule();
+        Cu.check(JCudaDriver.cuModuleLoadData(module, ptx), "cuModuleLoadData(kernels/" + family + ".ptx) on "
+                + device + " (" + name + ")");
+        return module;
+    }
+
+    /** The family's PTX from this jar, NUL-terminated as {@code cuModuleLoadData} requires of text images. */
+    static byte[] readPtx(String family) {
+        String path = PTX_DIR + family + ".ptx";
+        try (InputStream in = CudaDevice.class.getResourceAsStream(path)) {
+            if (in == null) {
+                throw new IllegalStateException("CUDA kernels " + path + " are missing from the kiln-tensor-cuda jar "
+                        + "(generate them with tensor-cuda/scripts/build-ptx.sh)");
+            }
+            byte[] text = in.readAllBytes();
+            return Arrays.copyOf(text, text.length + 1);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read CUDA kernels " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Queues {@code function} on this device's stream: a 1-d grid of {@code blocks} blocks of {@code threads}
+     * threads with {@code sharedBytes} of dynamic shared memory. The parameter values are copied by the driver at
+     * launch, so {@code params} may be dropped on return.
+     */
+    void launch(CUfunction function, int blocks, int threads, int sharedBytes, Pointer params, String kernel) {
+        makeCurrent();
+        int r = JCudaDriver.cuLaunchKernel(function, blocks, 1, 1, threads, 1, 1, sharedBytes, stream, params, null);
+        if (r != 0) {
+            throw new CudaDriverException(r, "cuLaunchKernel(" + kernel + ", " + blocks + " blocks of " + threads
+                    + " threads) on " + this);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return device + " (" + name + ")";
+    }
+}
