@@ -95,10 +95,65 @@ __device__ __forceinline__ void kiln_offsets(const Layout* const (&L)[N], long l
     }
 }
 
+// Offsets as kiln_offsets (no dense shortcut), also returning the coordinate along `dim` of L[0]'s shape: the
+// index kernels replace that coordinate of one operand by an index value.
+template <int N, typename I>
+__device__ __forceinline__ long long kiln_offsets_coord(const Layout* const (&L)[N], I i, int dim,
+                                                        long long (&off)[N]) {
+#pragma unroll
+    for (int k = 0; k < N; ++k) {
+        off[k] = 0;
+    }
+    long long coord = 0;
+    const Layout& shape = *L[0];
+#pragma unroll
+    for (int d = KILN_MAX_DIMS - 1; d >= 0; --d) {
+        if (d < shape.ndim) {
+            I s = (I)shape.size[d];
+            I q = i / s;
+            long long c = (long long)(i - q * s);
+#pragma unroll
+            for (int k = 0; k < N; ++k) {
+                off[k] += c * L[k]->stride[d];
+            }
+            if (d == dim) coord = c;
+            i = q;
+        }
+    }
+    return coord;
+}
+
+template <int N>
+__device__ __forceinline__ long long kiln_offsets_coord(const Layout* const (&L)[N], long long i, bool small,
+                                                        int dim, long long (&off)[N]) {
+    return small ? kiln_offsets_coord(L, (unsigned)i, dim, off)
+                 : kiln_offsets_coord(L, (unsigned long long)i, dim, off);
+}
+
+// L.stride[d] for a run-time d, without indexing the parameter struct dynamically.
+__device__ __forceinline__ long long kiln_stride_at(const Layout& L, int d) {
+    long long s = 0;
+#pragma unroll
+    for (int k = 0; k < KILN_MAX_DIMS; ++k) {
+        if (k == d) s = L.stride[k];
+    }
+    return s;
+}
+
 // True when every linear index below n fits 32 bits.
 __device__ __forceinline__ bool kiln_small(long long n) {
     return n <= 0x7fffffffLL;
 }
+
+// ------------------------------------------------------------------------------------------------ windows
+
+// dev.kiln.backend.Window2d, passed as ten int parameters in record order.
+struct Win {
+    int kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
+};
+
+#define KILN_WINDOW_PARAMS int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int oh, int ow
+#define KILN_WINDOW_ARGS {kh, kw, sh, sw, ph, pw, dh, dw, oh, ow}
 
 // ------------------------------------------------------------------------------------------------ JVM scalars
 // __host__ __device__ so that src/test/cuda can check them on the host against the CPU backend.
