@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
@@ -29,8 +28,6 @@ import jcuda.driver.JCudaDriver;
  * ours wait.
  */
 final class CudaDevice {
-    private static final String PTX_DIR = "/dev/kiln/backend/cuda/kernels/";
-
     final Device device;
     final CUstream stream;
     final CudaCachingAllocator allocator;
@@ -38,7 +35,7 @@ final class CudaDevice {
     private final CUcontext context;
     private final int multiprocessors;
     private final String name;
-    private final Map<String, CUmodule> modules = new ConcurrentHashMap<>();
+    private final Map<KernelNames.Family, CUmodule> modules = new ConcurrentHashMap<>();
     private final Map<String, CUfunction> functions = new ConcurrentHashMap<>();
 
     private CudaDevice(int ordinal, CUcontext context, CUstream stream, int multiprocessors, String name) {
@@ -107,40 +104,39 @@ final class CudaDevice {
     }
 
     /**
-     * The kernel {@code kernel} of family {@code family} ({@code kernels/<family>.ptx} in this jar), loading the
-     * family's module into this context on first use.
+     * The kernel named {@code kernel} (see {@link KernelNames}), loading its family's PTX module into this context
+     * on first use.
      */
-    CUfunction function(String family, String kernel) {
-        CUfunction f = functions.get(kernel);
+    CUfunction function(KernelNames.Kernel kernel) {
+        CUfunction f = functions.get(kernel.name());
         if (f != null) {
             return f;
         }
-        return functions.computeIfAbsent(kernel, k -> {
-            CUmodule module = modules.computeIfAbsent(family, this::loadModule);
+        return functions.computeIfAbsent(kernel.name(), k -> {
+            CUmodule module = modules.computeIfAbsent(kernel.family(), this::loadModule);
             CUfunction fn = new CUfunction();
             makeCurrent();
-            Cu.check(JCudaDriver.cuModuleGetFunction(fn, module, k),
-                    "cuModuleGetFunction(" + k + ") in kernels/" + family + ".ptx");
+            Cu.check(JCudaDriver.cuModuleGetFunction(fn, module, k), "cuModuleGetFunction(" + k + ") in "
+                    + kernel.family().resource(), this);
             return fn;
         });
     }
 
-    private CUmodule loadModule(String family) {
+    private CUmodule loadModule(KernelNames.Family family) {
         byte[] ptx = readPtx(family);
         makeCurrent();
         CUmodule module = new CUmodule();
-        Cu.check(JCudaDriver.cuModuleLoadData(module, ptx), "cuModuleLoadData(kernels/" + family + ".ptx) on "
-                + device + " (" + name + ")");
+        Cu.check(JCudaDriver.cuModuleLoadData(module, ptx), "cuModuleLoadData(" + family.resource() + ")", this);
         return module;
     }
 
     /** The family's PTX from this jar, NUL-terminated as {@code cuModuleLoadData} requires of text images. */
-    static byte[] readPtx(String family) {
-        String path = PTX_DIR + family + ".ptx";
+    static byte[] readPtx(KernelNames.Family family) {
+        String path = family.resource();
         try (InputStream in = CudaDevice.class.getResourceAsStream(path)) {
             if (in == null) {
                 throw new IllegalStateException("CUDA kernels " + path + " are missing from the kiln-tensor-cuda jar "
-                        + "(generate them with tensor-cuda/scripts/build-ptx.sh)");
+                        + "(generate them with tensor-cuda/src/main/cuda/build-ptx.sh)");
             }
             byte[] text = in.readAllBytes();
             return Arrays.copyOf(text, text.length + 1);
@@ -150,16 +146,39 @@ final class CudaDevice {
     }
 
     /**
-     * Queues {@code function} on this device's stream: a 1-d grid of {@code blocks} blocks of {@code threads}
-     * threads with {@code sharedBytes} of dynamic shared memory. The parameter values are copied by the driver at
-     * launch, so {@code params} may be dropped on return.
+     * Queues kernel {@code name} over {@code work} items with the grid-stride geometry of {@link KernelNames}:
+     * {@link KernelNames#THREADS} threads per block, as many blocks as cover the work up to
+     * {@link KernelNames#GRID_STRIDE_MAX_BLOCKS}. Nothing is launched for no work.
      */
-    void launch(CUfunction function, int blocks, int threads, int sharedBytes, Pointer params, String kernel) {
+    void gridStride(String name, long work, Params params) {
+        if (work <= 0) {
+            return;
+        }
+        long blocks = Math.min((work + KernelNames.THREADS - 1) / KernelNames.THREADS,
+                KernelNames.GRID_STRIDE_MAX_BLOCKS);
+        launch(name, (int) blocks, 1, 1, KernelNames.THREADS, params);
+    }
+
+    /**
+     * Queues kernel {@code name} on this device's stream with the given grid and {@code threads} threads per
+     * block. Checks the parameter count against the catalog first: a mismatch would otherwise read garbage
+     * parameters on the device. The driver copies the parameter values at launch.
+     */
+    void launch(String name, int gx, int gy, int gz, int threads, Params params) {
+        KernelNames.Kernel kernel = KernelNames.catalog().get(name);
+        if (kernel == null) {
+            throw new IllegalStateException("no CUDA kernel " + name + " in the shipped PTX");
+        }
+        if (kernel.params() != params.size()) {
+            throw new IllegalStateException("CUDA kernel " + name + " takes " + kernel.params() + " parameters, "
+                    + params.size() + " given");
+        }
+        CUfunction function = function(kernel);
         makeCurrent();
-        int r = JCudaDriver.cuLaunchKernel(function, blocks, 1, 1, threads, 1, 1, sharedBytes, stream, params, null);
+        int r = JCudaDriver.cuLaunchKernel(function, gx, gy, gz, threads, 1, 1, 0, stream, params.build(), null);
         if (r != 0) {
-            throw new CudaDriverException(r, "cuLaunchKernel(" + kernel + ", " + blocks + " blocks of " + threads
-                    + " threads) on " + this);
+            throw new CudaDriverException(r, "cuLaunchKernel(" + name + ", grid " + gx + "x" + gy + "x" + gz + ", "
+                    + threads + " threads) on " + this);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.kiln.backend.cuda;
 
 import dev.kiln.backend.KernelArg;
+import dev.kiln.backend.Window2d;
 import java.util.Arrays;
 import jcuda.NativePointerObject;
 import jcuda.Pointer;
@@ -60,6 +61,23 @@ final class Params {
     /** A {@code Layout} given by hand (e.g. a contiguous view). */
     Params layout(byte[] packed) {
         return add(Pointer.to(packed));
+    }
+
+    /** {@code int N, int C, int H, int W} of a 4-d image. */
+    Params dims(KernelArg image) {
+        if (image.dim() != 4) {
+            throw new IllegalArgumentException("expected a 4-d [N, C, H, W] image, got " + image);
+        }
+        for (int i = 0; i < 4; i++) {
+            i32(CudaConv.toInt(image.size(i)));
+        }
+        return this;
+    }
+
+    /** A {@code Window2d}'s ten fields as ints, in record order. */
+    Params window(Window2d w) {
+        return i32(w.kh()).i32(w.kw()).i32(w.sh()).i32(w.sw()).i32(w.ph()).i32(w.pw()).i32(w.dh()).i32(w.dw())
+                .i32(w.oh()).i32(w.ow());
     }
 
     int size() {
