@@ -3,8 +3,9 @@ package dev.kiln.backend.cuda;
 import dev.kiln.backend.ConvKernels;
 import dev.kiln.backend.KernelArg;
 import dev.kiln.backend.Window2d;
+import dev.kiln.tensor.Device;
 import java.lang.ref.Reference;
-import jcuda.driver.JCudaDriver;
+import java.util.function.Function;
 
 /**
  * im2col/col2im ({@code conv.ptx}) and pooling ({@code pool.ptx}) over {@code [N, C, H, W]} float32/float64
@@ -15,7 +16,15 @@ import jcuda.driver.JCudaDriver;
  * gradient added at its saved argmax with an atomic add): deterministic when windows do not overlap (the usual
  * stride = kernel case), otherwise float sums may differ from the CPU's order in the last bits.
  */
-final class CudaConv implements ConvKernels {
+final class CudaConv extends KernelFamily implements ConvKernels {
+
+    CudaConv() {
+        this(GPUS);
+    }
+
+    CudaConv(Function<Device, DeviceQueue> queues) {
+        super(queues);
+    }
 
     @Override
     public void im2col(KernelArg in, Window2d w, KernelArg cols) {
@@ -50,16 +59,14 @@ final class CudaConv implements ConvKernels {
         long planes = gradIn.size(0) * gradIn.size(1);
         long inPlane = gradIn.size(2) * gradIn.size(3);
         long outPlane = grad.size(2) * grad.size(3);
-        CudaDevice d = CudaRuntime.device(gradIn);
+        DeviceQueue d = queue(gradIn);
         KernelArg g = grad.isContiguous() ? grad : Scratch.contiguousCopy(d, grad);
         KernelArg idx = indices.isContiguous() ? indices : Scratch.contiguousCopy(d, indices);
         try {
             if (gradIn.numel() == 0) {
                 return;
             }
-            d.makeCurrent();
-            Cu.check(JCudaDriver.cuMemsetD8Async(Cu.device(gradIn.dataAddress()), (byte) 0,
-                    gradIn.numel() * gradIn.dtype().byteSize(), d.stream), "cuMemsetD8Async", d);
+            d.memsetZero(gradIn.dataAddress(), gradIn.numel() * gradIn.dtype().byteSize());
             d.gridStride(KernelNames.maxPool2dBackwardScatter(gradIn.dtype()), planes * outPlane,
                     new Params().ptr(g.dataAddress()).ptr(idx.dataAddress()).i64(planes).i64(outPlane).i64(inPlane)
                             .ptr(gradIn.dataAddress()));
@@ -110,15 +117,15 @@ final class CudaConv implements ConvKernels {
     /** A launch over one (possibly copied) contiguous input image. */
     @FunctionalInterface
     private interface ImageLaunch {
-        void run(CudaDevice d, KernelArg image, Params params);
+        void run(DeviceQueue d, KernelArg image, Params params);
     }
 
     /**
      * Runs {@code launch} with {@code image} made contiguous (a scratch copy when it is not), keeping every
      * argument reachable until the launch is queued.
      */
-    private static void launchImage(KernelArg image, ImageLaunch launch, KernelArg... others) {
-        CudaDevice d = CudaRuntime.device(image);
+    private void launchImage(KernelArg image, ImageLaunch launch, KernelArg... others) {
+        DeviceQueue d = queue(image);
         KernelArg x = image.isContiguous() ? image : Scratch.contiguousCopy(d, image);
         try {
             launch.run(d, x, new Params());

@@ -27,10 +27,10 @@ import jcuda.driver.JCudaDriver;
  * The stream is non-blocking: other CUDA users' work on the legacy default stream neither waits for ours nor makes
  * ours wait.
  */
-final class CudaDevice {
+final class CudaDevice implements DeviceQueue {
     final Device device;
     final CUstream stream;
-    final CudaCachingAllocator allocator;
+    private final CudaCachingAllocator allocator;
     private final int ordinal;
     private final CUcontext context;
     private final int multiprocessors;
@@ -73,6 +73,16 @@ final class CudaDevice {
             n++;
         }
         return new String(bytes, 0, n, StandardCharsets.US_ASCII);
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public CudaCachingAllocator allocator() {
+        return allocator;
     }
 
     int ordinal() {
@@ -145,12 +155,8 @@ final class CudaDevice {
         }
     }
 
-    /**
-     * Queues kernel {@code name} over {@code work} items with the grid-stride geometry of {@link KernelNames}:
-     * {@link KernelNames#THREADS} threads per block, as many blocks as cover the work up to
-     * {@link KernelNames#GRID_STRIDE_MAX_BLOCKS}. Nothing is launched for no work.
-     */
-    void gridStride(String name, long work, Params params) {
+    @Override
+    public void gridStride(String name, long work, Params params) {
         if (work <= 0) {
             return;
         }
@@ -161,10 +167,11 @@ final class CudaDevice {
 
     /**
      * Queues kernel {@code name} on this device's stream with the given grid and {@code threads} threads per
-     * block. Checks the parameter count against the catalog first: a mismatch would otherwise read garbage
+     * block (see {@link DeviceQueue#launch}). Checks the parameter count against the catalog first: a mismatch would otherwise read garbage
      * parameters on the device. The driver copies the parameter values at launch.
      */
-    void launch(String name, int gx, int gy, int gz, int threads, Params params) {
+    @Override
+    public void launch(String name, int gx, int gy, int gz, int threads, Params params) {
         KernelNames.Kernel kernel = KernelNames.catalog().get(name);
         if (kernel == null) {
             throw new IllegalStateException("no CUDA kernel " + name + " in the shipped PTX");
@@ -180,6 +187,19 @@ final class CudaDevice {
             throw new CudaDriverException(r, "cuLaunchKernel(" + name + ", grid " + gx + "x" + gy + "x" + gz + ", "
                     + threads + " threads) on " + this);
         }
+    }
+
+    @Override
+    public void memsetZero(long address, long bytes) {
+        makeCurrent();
+        Cu.check(JCudaDriver.cuMemsetD8Async(Cu.device(address), (byte) 0, bytes, stream), "cuMemsetD8Async", this);
+    }
+
+    @Override
+    public void copy(long dst, long src, long bytes) {
+        makeCurrent();
+        Cu.check(JCudaDriver.cuMemcpyDtoDAsync(Cu.device(dst), Cu.device(src), bytes, stream), "cuMemcpyDtoDAsync",
+                this);
     }
 
     @Override

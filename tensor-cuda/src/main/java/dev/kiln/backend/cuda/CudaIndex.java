@@ -3,7 +3,9 @@ package dev.kiln.backend.cuda;
 import dev.kiln.backend.IndexKernels;
 import dev.kiln.backend.KernelArg;
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
 import java.lang.ref.Reference;
+import java.util.function.Function;
 
 /**
  * Gather/scatter kernels ({@code index.ptx}): one thread per position of the driving shape (the index's for
@@ -15,7 +17,15 @@ import java.lang.ref.Reference;
  * same way). Plain scatter with duplicate indices keeps one of the candidates, unspecified which (the CPU keeps
  * the last); PyTorch documents the same for CUDA.
  */
-final class CudaIndex implements IndexKernels {
+final class CudaIndex extends KernelFamily implements IndexKernels {
+
+    CudaIndex() {
+        this(GPUS);
+    }
+
+    CudaIndex(Function<Device, DeviceQueue> queues) {
+        super(queues);
+    }
 
     @Override
     public void gather(KernelArg in, int dim, KernelArg index, KernelArg out) {
@@ -25,7 +35,7 @@ final class CudaIndex implements IndexKernels {
         }
         requireIndex(index, "gather");
         requireSameDtype("gather", in, out);
-        CudaDevice d = CudaRuntime.device(out);
+        DeviceQueue d = queue(out);
         try {
             d.gridStride(KernelNames.gather(in.dtype()), n,
                     new Params().i64(n).tensor(in).i32(dim).tensor(index).tensor(out));
@@ -44,7 +54,7 @@ final class CudaIndex implements IndexKernels {
         }
         requireIndex(index, "scatter");
         requireSameDtype("scatter", src, out);
-        CudaDevice d = CudaRuntime.device(out);
+        DeviceQueue d = queue(out);
         try {
             d.gridStride(KernelNames.scatter(out.dtype()), n,
                     new Params().i64(n).tensor(out).i32(dim).tensor(index).tensor(src).i32(accumulate ? 1 : 0));
@@ -63,7 +73,7 @@ final class CudaIndex implements IndexKernels {
         }
         requireIndex(index, "index_select");
         requireSameDtype("index_select", in, out);
-        CudaDevice d = CudaRuntime.device(out);
+        DeviceQueue d = queue(out);
         try {
             d.gridStride(KernelNames.indexSelect(in.dtype()), n, new Params().i64(n).tensor(in).i32(dim)
                     .ptr(index.dataAddress()).i64(indexStride(index)).tensor(out));
@@ -82,7 +92,7 @@ final class CudaIndex implements IndexKernels {
         }
         requireIndex(index, "index_add");
         requireSameDtype("index_add", src, out);
-        CudaDevice d = CudaRuntime.device(out);
+        DeviceQueue d = queue(out);
         try {
             d.gridStride(KernelNames.indexAdd(out.dtype()), n, new Params().i64(n).tensor(out).i32(dim)
                     .ptr(index.dataAddress()).i64(indexStride(index)).tensor(src));

@@ -3,8 +3,10 @@ package dev.kiln.backend.cuda;
 import dev.kiln.backend.KernelArg;
 import dev.kiln.backend.LinalgKernels;
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Shapes;
 import java.lang.ref.Reference;
+import java.util.function.Function;
 
 /**
  * Batched matrix products on the GPU: cuBLAS's strided-batched GEMM where it loads ({@link Cublas}), else the tiled
@@ -16,15 +18,16 @@ import java.lang.ref.Reference;
  * tensor first. The nn.Linear shape, {@code [B, M, K] @ [K, N]} broadcast (B's batch stride 0) with A's batches
  * back to back, is one GEMM of {@code B*M} rows.
  */
-final class CudaLinalg implements LinalgKernels {
+final class CudaLinalg extends KernelFamily implements LinalgKernels {
     private final boolean preferCublas;
 
     CudaLinalg() {
-        this(true);
+        this(GPUS, true);
     }
 
     /** @param preferCublas false forces the PTX GEMM (tests and the benchmark compare the two) */
-    CudaLinalg(boolean preferCublas) {
+    CudaLinalg(Function<Device, DeviceQueue> queues, boolean preferCublas) {
+        super(queues);
         this.preferCublas = preferCublas;
     }
 
@@ -38,10 +41,10 @@ final class CudaLinalg implements LinalgKernels {
             throw new UnsupportedOperationException("\"bmm_cuda\" not implemented for '" + out.dtype().scalarTypeName()
                     + "'");
         }
-        CudaDevice d = CudaRuntime.device(out);
+        DeviceQueue d = queue(out);
         try {
             if (a.size(2) == 0) { // an empty sum: GEMM with k = 0 need not write C
-                new CudaPointwise().fill(out, 0);
+                new CudaPointwise(queues).fill(out, 0);
                 return;
             }
             Operand ga = Operand.of(d, a);
@@ -59,7 +62,7 @@ final class CudaLinalg implements LinalgKernels {
         }
     }
 
-    private void multiply(CudaDevice d, Operand a, Operand b, KernelArg out) {
+    private void multiply(DeviceQueue d, Operand a, Operand b, KernelArg out) {
         long batch = out.size(0);
         long m = out.size(1);
         long n = out.size(2);
@@ -69,8 +72,8 @@ final class CudaLinalg implements LinalgKernels {
             batch = 1;
         }
         boolean f32 = out.dtype() == DType.FLOAT32;
-        if (preferCublas && Cublas.available()) {
-            Cublas.gemm(d, f32, a.trans, b.trans, (int) m, (int) n, (int) k, a.address, a.ld, a.batchStride,
+        if (preferCublas && d instanceof CudaDevice gpu && Cublas.available()) {
+            Cublas.gemm(gpu, f32, a.trans, b.trans, (int) m, (int) n, (int) k, a.address, a.ld, a.batchStride,
                     b.address, b.ld, b.batchStride, out.dataAddress(), checkedBatch(batch));
         } else {
             ptxGemm(d, f32, a, b, (int) m, (int) n, (int) k, out.dataAddress(), batch);
@@ -81,7 +84,7 @@ final class CudaLinalg implements LinalgKernels {
      * The PTX GEMM: blocks of {@link KernelNames#GEMM_THREADS} threads over 64x64 tiles of C, one grid layer per
      * batch, batches beyond {@link KernelNames#GEMM_MAX_BATCH} in further launches with offset pointers.
      */
-    private static void ptxGemm(CudaDevice d, boolean f32, Operand a, Operand b, int m, int n, int k, long c,
+    private static void ptxGemm(DeviceQueue d, boolean f32, Operand a, Operand b, int m, int n, int k, long c,
                                 long batch) {
         long tilesN = (n + KernelNames.GEMM_TILE_N - 1) / KernelNames.GEMM_TILE_N;
         long tilesM = (m + KernelNames.GEMM_TILE_M - 1) / KernelNames.GEMM_TILE_M;
@@ -148,7 +151,7 @@ final class CudaLinalg implements LinalgKernels {
             this.scratch = scratch;
         }
 
-        static Operand of(CudaDevice d, KernelArg t) {
+        static Operand of(DeviceQueue d, KernelArg t) {
             long rows = t.size(1);
             long cols = t.size(2);
             long rs = t.stride(1);

@@ -16,7 +16,7 @@ public final class CudaMemory {
         if (!device.isCuda() || CudaRuntime.deviceCount() <= device.index()) {
             return new CudaMemoryStats(0, 0, 0, 0, 0, 0);
         }
-        return CudaRuntime.device(device).allocator.stats();
+        return CudaRuntime.device(device).allocator().stats();
     }
 
     /** Bytes held by live tensors on {@code device} ({@code torch.cuda.memory_allocated}). */
@@ -31,7 +31,7 @@ public final class CudaMemory {
     public static long emptyCache() {
         long released = 0;
         for (CudaDevice d : CudaRuntime.openDevices()) {
-            released += d.allocator.emptyCache();
+            released += d.allocator().emptyCache();
         }
         return released;
     }
@@ -39,7 +39,7 @@ public final class CudaMemory {
     /** Restarts {@code device}'s peak tracking from its current allocation ({@code torch.cuda.reset_peak_memory_stats}). */
     public static void resetPeakStats(Device device) {
         if (device.isCuda() && CudaRuntime.deviceCount() > device.index()) {
-            CudaRuntime.device(device).allocator.resetPeak();
+            CudaRuntime.device(device).allocator().resetPeak();
         }
     }
 

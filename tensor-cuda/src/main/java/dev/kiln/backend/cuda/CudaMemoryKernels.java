@@ -32,7 +32,7 @@ final class CudaMemoryKernels implements MemoryKernels {
     @Override
     public Storage allocate(Device device, BufferAllocator hostAllocator, long byteSize, boolean zeroed) {
         CudaDevice d = CudaRuntime.device(device);
-        Storage s = Storage.onDevice(d.allocator.allocate(byteSize));
+        Storage s = Storage.onDevice(d.allocator().allocate(byteSize));
         if (zeroed && byteSize > 0) {
             try {
                 d.makeCurrent();

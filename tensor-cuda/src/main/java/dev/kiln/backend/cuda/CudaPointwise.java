@@ -5,8 +5,9 @@ import dev.kiln.backend.KernelArg;
 import dev.kiln.backend.PointwiseKernels;
 import dev.kiln.backend.UnaryOp;
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
 import java.lang.ref.Reference;
-import jcuda.driver.JCudaDriver;
+import java.util.function.Function;
 
 /**
  * Elementwise kernels ({@code pointwise.ptx}, {@code optim.ptx}): one grid-stride launch per call over the output's
@@ -20,7 +21,15 @@ import jcuda.driver.JCudaDriver;
  * <p>Every entry keeps its arguments reachable until the launch is queued: after that a released block can only be
  * reused by work queued later on the same stream (see {@link CudaCachingAllocator}).
  */
-final class CudaPointwise implements PointwiseKernels {
+final class CudaPointwise extends KernelFamily implements PointwiseKernels {
+
+    CudaPointwise() {
+        this(GPUS);
+    }
+
+    CudaPointwise(Function<Device, DeviceQueue> queues) {
+        super(queues);
+    }
 
     @Override
     public void unary(UnaryOp op, KernelArg in, KernelArg out) {
@@ -28,7 +37,7 @@ final class CudaPointwise implements PointwiseKernels {
         if (n == 0) {
             return;
         }
-        CudaDevice d = CudaRuntime.device(out);
+        DeviceQueue d = queue(out);
         try {
             if (op == UnaryOp.LOGICAL_NOT) {
                 if (out.dtype() != DType.BOOL) {
@@ -57,7 +66,7 @@ final class CudaPointwise implements PointwiseKernels {
             return;
         }
         requireSameDtype("binary " + op, a, b);
-        CudaDevice d = CudaRuntime.device(out);
+        DeviceQueue d = queue(out);
         try {
             DType produced = op.isComparison() ? DType.BOOL : a.dtype();
             if (out.dtype() != produced) {
@@ -85,7 +94,7 @@ final class CudaPointwise implements PointwiseKernels {
             throw new IllegalArgumentException("where expected condition to be a boolean tensor, but got a tensor "
                     + "with dtype " + cond.dtype().scalarTypeName());
         }
-        CudaDevice d = CudaRuntime.device(out);
+        DeviceQueue d = queue(out);
         try {
             d.gridStride(KernelNames.where(out.dtype()), n,
                     new Params().i64(n).tensor(cond).tensor(a).tensor(b).tensor(out));
@@ -104,7 +113,7 @@ final class CudaPointwise implements PointwiseKernels {
             return;
         }
         requireSameDtype("clamp", in, out);
-        CudaDevice d = CudaRuntime.device(out);
+        DeviceQueue d = queue(out);
         try {
             d.gridStride(KernelNames.clamp(in.dtype()), n, new Params().i64(n).tensor(in).f64(min).f64(max).tensor(out));
         } finally {
@@ -119,12 +128,10 @@ final class CudaPointwise implements PointwiseKernels {
         if (n == 0) {
             return;
         }
-        CudaDevice d = CudaRuntime.device(dst);
+        DeviceQueue d = queue(dst);
         try {
             if (src.dtype() == dst.dtype() && src.isContiguous() && dst.isContiguous() && src.device().equals(dst.device())) {
-                d.makeCurrent();
-                Cu.check(JCudaDriver.cuMemcpyDtoDAsync(Cu.device(dst.dataAddress()), Cu.device(src.dataAddress()),
-                        n * dst.dtype().byteSize(), d.stream), "cuMemcpyDtoDAsync", d);
+                d.copy(dst.dataAddress(), src.dataAddress(), n * dst.dtype().byteSize());
                 return;
             }
             d.gridStride(KernelNames.copy(src.dtype(), dst.dtype()), n, new Params().i64(n).tensor(src).tensor(dst));
@@ -140,13 +147,11 @@ final class CudaPointwise implements PointwiseKernels {
         if (n == 0) {
             return;
         }
-        CudaDevice d = CudaRuntime.device(dst);
+        DeviceQueue d = queue(dst);
         try {
             // All-zero bits in every dtype (not -0.0, whose sign bit is set): a memset, no kernel.
             if (dst.isContiguous() && Double.doubleToRawLongBits(value) == 0) {
-                d.makeCurrent();
-                Cu.check(JCudaDriver.cuMemsetD8Async(Cu.device(dst.dataAddress()), (byte) 0,
-                        n * dst.dtype().byteSize(), d.stream), "cuMemsetD8Async", d);
+                d.memsetZero(dst.dataAddress(), n * dst.dtype().byteSize());
                 return;
             }
             d.gridStride(KernelNames.fill(dst.dtype()), n, new Params().i64(n).f64(value).tensor(dst));
@@ -161,7 +166,7 @@ final class CudaPointwise implements PointwiseKernels {
             return false;
         }
         long n = p.numel();
-        CudaDevice d = CudaRuntime.device(p);
+        DeviceQueue d = queue(p);
         try {
             d.gridStride(KernelNames.adam(p.dtype()), n, new Params().i64(n).ptr(p.dataAddress())
                     .ptr(grad.dataAddress()).ptr(m.dataAddress()).ptr(v.dataAddress())
@@ -185,7 +190,7 @@ final class CudaPointwise implements PointwiseKernels {
             return false;
         }
         long n = p.numel();
-        CudaDevice d = CudaRuntime.device(p);
+        DeviceQueue d = queue(p);
         try {
             d.gridStride(KernelNames.sgd(p.dtype()), n, new Params().i64(n).ptr(p.dataAddress())
                     .ptr(grad.dataAddress()).ptr(buf == null ? 0 : buf.dataAddress())

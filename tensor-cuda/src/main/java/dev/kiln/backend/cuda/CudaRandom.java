@@ -4,7 +4,9 @@ import dev.kiln.backend.KernelArg;
 import dev.kiln.backend.RandomKernels;
 import dev.kiln.backend.RandomSource;
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
 import java.lang.ref.Reference;
+import java.util.function.Function;
 
 /**
  * Random fills with the Philox4x32-10 counter-based generator ({@code random.ptx}): each launch takes one
@@ -13,7 +15,15 @@ import java.lang.ref.Reference;
  * streams differ from the CPU backend's (as PyTorch's CUDA and CPU generators differ); the distributions agree.
  * Outputs must be contiguous: a strided output is filled through a contiguous scratch tensor.
  */
-final class CudaRandom implements RandomKernels {
+final class CudaRandom extends KernelFamily implements RandomKernels {
+
+    CudaRandom() {
+        this(GPUS);
+    }
+
+    CudaRandom(Function<Device, DeviceQueue> queues) {
+        super(queues);
+    }
 
     @Override
     public void uniform(KernelArg out, RandomSource source) {
@@ -38,7 +48,7 @@ final class CudaRandom implements RandomKernels {
         if (n == 0) {
             return;
         }
-        CudaDevice d = CudaRuntime.device(out);
+        DeviceQueue d = queue(out);
         if (!out.isContiguous()) {
             Scratch.through(d, out, DType.INT64, tmp -> randint(tmp, low, high, source));
             return;
@@ -63,7 +73,7 @@ final class CudaRandom implements RandomKernels {
         if (n == 0) {
             return;
         }
-        CudaDevice d = CudaRuntime.device(out);
+        DeviceQueue d = queue(out);
         if (!out.isContiguous()) {
             Scratch.through(d, out, t, tmp -> fill(tmp, source, kind, a, b));
             return;

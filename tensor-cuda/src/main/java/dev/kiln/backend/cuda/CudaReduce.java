@@ -3,7 +3,9 @@ package dev.kiln.backend.cuda;
 import dev.kiln.backend.KernelArg;
 import dev.kiln.backend.ReduceKernels;
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
 import java.lang.ref.Reference;
+import java.util.function.Function;
 
 /**
  * Reductions over the last dim ({@code reduce.ptx}). The input is viewed as {@code [rows, cols]} through its own
@@ -12,11 +14,19 @@ import java.lang.ref.Reference;
  * CPU's sequential order: short rows, and rows whose elements are far apart in memory while neighbouring rows are
  * adjacent, e.g. the bias gradient's sum over the batch, where neighbouring threads then read neighbouring words).
  */
-final class CudaReduce implements ReduceKernels {
+final class CudaReduce extends KernelFamily implements ReduceKernels {
     /** Rows up to this long are reduced by one thread each: a 256-thread block would idle most of its threads. */
     static final long THREAD_PER_ROW_MAX_COLS = 64;
     /** Enough rows to fill a GPU with one thread each (only then is the strided thread-per-row scan worth it). */
     static final long THREAD_PER_ROW_MIN_ROWS = 4096;
+
+    CudaReduce() {
+        this(GPUS);
+    }
+
+    CudaReduce(Function<Device, DeviceQueue> queues) {
+        super(queues);
+    }
 
     @Override
     public void reduceLastDim(Op op, KernelArg in, KernelArg out) {
@@ -25,7 +35,7 @@ final class CudaReduce implements ReduceKernels {
         if (rows == 0) {
             return;
         }
-        CudaDevice d = CudaRuntime.device(out);
+        DeviceQueue d = queue(out);
         try {
             DType produced = producedType(op, in.dtype());
             if (out.dtype() != produced || !out.isContiguous()) {
@@ -37,7 +47,7 @@ final class CudaReduce implements ReduceKernels {
                     throw new IllegalArgumentException(op.name().toLowerCase() + "(): cannot reduce an empty last "
                             + "dimension of " + in);
                 }
-                new CudaPointwise().fill(out, op == Op.SUM ? 0 : 1);
+                new CudaPointwise(queues).fill(out, op == Op.SUM ? 0 : 1);
                 return;
             }
             Params p = new Params().i32(KernelNames.opCode(op)).i64(rows).i64(cols).tensor(in).ptr(out.dataAddress());
@@ -83,14 +93,14 @@ final class CudaReduce implements ReduceKernels {
         }
         long cols = in.dim() == 0 ? 1 : in.size(-1);
         long rows = n / cols;
-        CudaDevice d = CudaRuntime.device(out);
+        DeviceQueue d = queue(out);
         KernelArg src = in.isContiguous() ? in : Scratch.contiguousCopy(d, in);
         KernelArg dst = out.isContiguous() ? out : Scratch.allocate(d, out.dtype(), out.shape());
         try {
             d.launch(KernelNames.softmaxLast(in.dtype()), blocks(rows), 1, 1, KernelNames.REDUCE_THREADS,
                     new Params().i64(rows).i64(cols).ptr(src.dataAddress()).ptr(dst.dataAddress()).i32(log ? 1 : 0));
             if (dst != out) {
-                new CudaPointwise().copy(dst, out);
+                new CudaPointwise(queues).copy(dst, out);
             }
         } finally {
             if (src != in) {

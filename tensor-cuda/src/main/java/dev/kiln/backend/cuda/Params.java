@@ -12,45 +12,55 @@ import jcuda.Pointer;
  * bytes a {@code T*} parameter holds. The driver copies every value at launch.
  */
 final class Params {
+    /** What a parameter is, for checks against the PTX's declarations. */
+    enum Kind { I32, I64, F32, F64, POINTER, LAYOUT }
+
     private NativePointerObject[] values = new NativePointerObject[12];
+    private Kind[] kinds = new Kind[12];
+    private long[] scalars = new long[12]; // the value's bits (the address for pointers), for tests
     private int size;
 
-    private Params add(Pointer p) {
+    private Params add(Pointer p, Kind kind, long bits) {
         if (size == values.length) {
             values = Arrays.copyOf(values, size * 2);
+            kinds = Arrays.copyOf(kinds, size * 2);
+            scalars = Arrays.copyOf(scalars, size * 2);
         }
-        values[size++] = p;
+        values[size] = p;
+        kinds[size] = kind;
+        scalars[size] = bits;
+        size++;
         return this;
     }
 
     /** An {@code int}. */
     Params i32(int v) {
-        return add(Pointer.to(new int[] {v}));
+        return add(Pointer.to(new int[] {v}), Kind.I32, v);
     }
 
     /** A {@code long long}. */
     Params i64(long v) {
-        return add(Pointer.to(new long[] {v}));
+        return add(Pointer.to(new long[] {v}), Kind.I64, v);
     }
 
     /** A {@code double}. */
     Params f64(double v) {
-        return add(Pointer.to(new double[] {v}));
+        return add(Pointer.to(new double[] {v}), Kind.F64, Double.doubleToRawLongBits(v));
     }
 
     /** A {@code float}. */
     Params f32(float v) {
-        return add(Pointer.to(new float[] {v}));
+        return add(Pointer.to(new float[] {v}), Kind.F32, Float.floatToRawIntBits(v));
     }
 
-    /** A device pointer {@code T*} (0 for NULL). */
+    /** A device pointer {@code T*} (0 for NULL), passed as its 64-bit address. */
     Params ptr(long deviceAddress) {
-        return i64(deviceAddress);
+        return add(Pointer.to(new long[] {deviceAddress}), Kind.POINTER, deviceAddress);
     }
 
     /** A {@code Layout} by value. */
     Params layout(KernelArg t) {
-        return add(Pointer.to(Layout.of(t)));
+        return layout(Layout.of(t));
     }
 
     /** {@code t}'s data pointer (element [0..0]) followed by its {@code Layout}: the usual operand pair. */
@@ -58,9 +68,9 @@ final class Params {
         return ptr(t.dataAddress()).layout(t);
     }
 
-    /** A {@code Layout} given by hand (e.g. a contiguous view). */
+    /** A {@code Layout} packed by {@link Layout}. */
     Params layout(byte[] packed) {
-        return add(Pointer.to(packed));
+        return add(Pointer.to(packed), Kind.LAYOUT, 0);
     }
 
     /** {@code int N, int C, int H, int W} of a 4-d image. */
@@ -82,6 +92,16 @@ final class Params {
 
     int size() {
         return size;
+    }
+
+    /** Parameter {@code i}'s kind. */
+    Kind kind(int i) {
+        return kinds[i];
+    }
+
+    /** Parameter {@code i}'s bits: the value of an integer, the raw bits of a floating value, a pointer's address. */
+    long bits(int i) {
+        return scalars[i];
     }
 
     Pointer build() {

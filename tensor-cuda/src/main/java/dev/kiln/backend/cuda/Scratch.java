@@ -11,18 +11,16 @@ import java.util.function.Consumer;
  * the block queues its work after ours on the same stream.
  */
 final class Scratch {
-    private static final CudaPointwise POINTWISE = new CudaPointwise();
-
     private Scratch() {
     }
 
     /** A contiguous tensor of {@code dtype} and {@code shape} on {@code d}; give it back with {@link #release}. */
-    static KernelArg allocate(CudaDevice d, DType dtype, long[] shape) {
+    static KernelArg allocate(DeviceQueue d, DType dtype, long[] shape) {
         long n = 1;
         for (long s : shape) {
             n *= s;
         }
-        return KernelArg.contiguous(Storage.onDevice(d.allocator.allocate(n * dtype.byteSize())), dtype, shape);
+        return KernelArg.contiguous(Storage.onDevice(d.allocator().allocate(n * dtype.byteSize())), dtype, shape);
     }
 
     static void release(KernelArg scratch) {
@@ -30,10 +28,10 @@ final class Scratch {
     }
 
     /** A contiguous copy of {@code t} (same dtype) on {@code d}; give it back with {@link #release}. */
-    static KernelArg contiguousCopy(CudaDevice d, KernelArg t) {
+    static KernelArg contiguousCopy(DeviceQueue d, KernelArg t) {
         KernelArg copy = allocate(d, t.dtype(), t.shape());
         try {
-            POINTWISE.copy(t, copy);
+            copier(d).copy(t, copy);
         } catch (RuntimeException | Error e) {
             release(copy);
             throw e;
@@ -42,13 +40,18 @@ final class Scratch {
     }
 
     /** Runs {@code body} into a scratch tensor of {@code dtype} shaped like {@code out}, then converts it into {@code out}. */
-    static void through(CudaDevice d, KernelArg out, DType dtype, Consumer<KernelArg> body) {
+    static void through(DeviceQueue d, KernelArg out, DType dtype, Consumer<KernelArg> body) {
         KernelArg tmp = allocate(d, dtype, out.shape());
         try {
             body.accept(tmp);
-            POINTWISE.copy(tmp, out);
+            copier(d).copy(tmp, out);
         } finally {
             release(tmp);
         }
+    }
+
+    /** Copies on {@code d} (the scratch tensors live there). */
+    private static CudaPointwise copier(DeviceQueue d) {
+        return new CudaPointwise(device -> d);
     }
 }
