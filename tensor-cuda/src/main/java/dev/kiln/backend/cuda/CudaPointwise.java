@@ -44,7 +44,7 @@ final class CudaPointwise extends KernelFamily implements PointwiseKernels {
                     Scratch.through(d, out, DType.BOOL, tmp -> unary(op, in, tmp));
                     return;
                 }
-                d.gridStride(KernelNames.logicalNot(in.dtype()), n, new Params().i64(n).tensor(in).tensor(out));
+                d.gridStride(KernelNames.logicalNot(in.dtype()), n, new Params().i64(n).elements(in).elements(out));
                 return;
             }
             if (out.dtype() != in.dtype()) {
@@ -52,7 +52,7 @@ final class CudaPointwise extends KernelFamily implements PointwiseKernels {
                 return;
             }
             d.gridStride(KernelNames.unary(in.dtype()), n,
-                    new Params().i32(KernelNames.opCode(op)).i64(n).tensor(in).tensor(out));
+                    new Params().i32(KernelNames.opCode(op)).i64(n).elements(in).elements(out));
         } finally {
             Reference.reachabilityFence(in);
             Reference.reachabilityFence(out);
@@ -74,7 +74,7 @@ final class CudaPointwise extends KernelFamily implements PointwiseKernels {
                 return;
             }
             String kernel = op.isComparison() ? KernelNames.compare(a.dtype()) : KernelNames.binary(a.dtype());
-            d.gridStride(kernel, n, new Params().i32(KernelNames.opCode(op)).i64(n).tensor(a).tensor(b).tensor(out));
+            d.gridStride(kernel, n, new Params().i32(KernelNames.opCode(op)).i64(n).elements(a).elements(b).elements(out));
         } finally {
             Reference.reachabilityFence(a);
             Reference.reachabilityFence(b);
@@ -97,7 +97,7 @@ final class CudaPointwise extends KernelFamily implements PointwiseKernels {
         DeviceQueue d = queue(out);
         try {
             d.gridStride(KernelNames.where(out.dtype()), n,
-                    new Params().i64(n).tensor(cond).tensor(a).tensor(b).tensor(out));
+                    new Params().i64(n).elements(cond).elements(a).elements(b).elements(out));
         } finally {
             Reference.reachabilityFence(cond);
             Reference.reachabilityFence(a);
@@ -115,7 +115,7 @@ final class CudaPointwise extends KernelFamily implements PointwiseKernels {
         requireSameDtype("clamp", in, out);
         DeviceQueue d = queue(out);
         try {
-            d.gridStride(KernelNames.clamp(in.dtype()), n, new Params().i64(n).tensor(in).f64(min).f64(max).tensor(out));
+            d.gridStride(KernelNames.clamp(in.dtype()), n, new Params().i64(n).elements(in).f64(min).f64(max).elements(out));
         } finally {
             Reference.reachabilityFence(in);
             Reference.reachabilityFence(out);
@@ -134,7 +134,7 @@ final class CudaPointwise extends KernelFamily implements PointwiseKernels {
                 d.copy(dst.dataAddress(), src.dataAddress(), n * dst.dtype().byteSize());
                 return;
             }
-            d.gridStride(KernelNames.copy(src.dtype(), dst.dtype()), n, new Params().i64(n).tensor(src).tensor(dst));
+            d.gridStride(KernelNames.copy(src.dtype(), dst.dtype()), n, new Params().i64(n).elements(src).elements(dst));
         } finally {
             Reference.reachabilityFence(src);
             Reference.reachabilityFence(dst);
@@ -154,7 +154,7 @@ final class CudaPointwise extends KernelFamily implements PointwiseKernels {
                 d.memsetZero(dst.dataAddress(), n * dst.dtype().byteSize());
                 return;
             }
-            d.gridStride(KernelNames.fill(dst.dtype()), n, new Params().i64(n).f64(value).tensor(dst));
+            d.gridStride(KernelNames.fill(dst.dtype()), n, new Params().i64(n).f64(value).elements(dst));
         } finally {
             Reference.reachabilityFence(dst);
         }

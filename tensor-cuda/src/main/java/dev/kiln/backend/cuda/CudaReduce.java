@@ -50,7 +50,7 @@ final class CudaReduce extends KernelFamily implements ReduceKernels {
                 new CudaPointwise(queues).fill(out, op == Op.SUM ? 0 : 1);
                 return;
             }
-            Params p = new Params().i32(KernelNames.opCode(op)).i64(rows).i64(cols).tensor(in).ptr(out.dataAddress());
+            Params p = new Params().i32(KernelNames.opCode(op)).i64(rows).i64(cols).elements(in).ptr(out.dataAddress());
             if (threadPerRow(in, rows, cols)) {
                 d.gridStride(KernelNames.reduceLastThread(in.dtype()), rows, p);
             } else {

@@ -68,6 +68,18 @@ final class Params {
         return ptr(t.dataAddress()).layout(t);
     }
 
+    /**
+     * As {@link #tensor}, for kernels that only walk elements in row-major order (pointwise, the input of a
+     * reduction): a contiguous tensor of more than {@link Layout#MAX_DIMS} dims is passed as its 1-d flattening,
+     * which walks the same elements in the same order.
+     */
+    Params elements(KernelArg t) {
+        if (t.dim() > Layout.MAX_DIMS && t.isContiguous()) {
+            return ptr(t.dataAddress()).layout(Layout.pack(new long[] {t.numel()}, new long[] {1}, true, t));
+        }
+        return tensor(t);
+    }
+
     /** A {@code Layout} packed by {@link Layout}. */
     Params layout(byte[] packed) {
         return add(Pointer.to(packed), Kind.LAYOUT, 0);
