@@ -39,10 +39,20 @@ final class CudaCachingAllocator {
     private long activeBlocks;
     private long mallocs;
     private long frees;
+    private long releases;
+    private final Runnable reclaim;
 
     CudaCachingAllocator(Device device, RawAllocator raw) {
         this.device = device;
         this.raw = raw;
+        this.reclaim = this::collectGarbage;
+    }
+
+    /** @param reclaim what to try, without the lock, before giving up on an allocation (tests pass a fake GC) */
+    CudaCachingAllocator(Device device, RawAllocator raw, Runnable reclaim) {
+        this.device = device;
+        this.raw = raw;
+        this.reclaim = reclaim;
     }
 
     /** The block size a request of {@code bytes} is served with. */
@@ -52,14 +62,30 @@ final class CudaCachingAllocator {
     }
 
     /**
-     * A block of at least {@code bytes} bytes, from the cache when one fits, else from the driver; on the driver's
-     * out-of-memory the cache is emptied and the allocation retried once before {@link CudaOutOfMemoryException}.
-     * A zero-byte request gets an empty block at address 0 (still counted as active until freed).
+     * A block of at least {@code bytes} bytes, from the cache when one fits, else from the driver. When the driver is
+     * out of memory: the cache is emptied and the allocation retried; if that fails too, the garbage collector is
+     * asked to find tensors dropped without {@code close()} (their Cleaners free their blocks; the GC cannot see
+     * device memory, so it would not run on its own), and the allocation retried once more before
+     * {@link CudaOutOfMemoryException}. A zero-byte request gets an empty block at address 0 (still counted as
+     * active until freed).
      */
-    synchronized DeviceBlock allocate(long bytes) {
+    DeviceBlock allocate(long bytes) {
         if (bytes < 0) {
             throw new IllegalArgumentException("cannot allocate " + bytes + " bytes on " + device);
         }
+        Block b = tryAllocate(bytes);
+        if (b == null) {
+            reclaim.run(); // without the lock: the Cleaner's frees need it
+            b = tryAllocate(bytes);
+        }
+        if (b == null) {
+            throw outOfMemory(bytes);
+        }
+        return b;
+    }
+
+    /** The cache, else the driver, else the driver after emptying the cache; null when all fail. */
+    private synchronized Block tryAllocate(long bytes) {
         Block b = bytes == 0 ? new Block(0, 0, 0) : fromCache(bytes);
         if (b == null) {
             long size = roundUp(bytes);
@@ -69,7 +95,7 @@ final class CudaCachingAllocator {
                 address = raw.malloc(size);
             }
             if (address == 0) {
-                throw outOfMemory(bytes);
+                return null;
             }
             mallocs++;
             reserved += size;
@@ -79,6 +105,35 @@ final class CudaCachingAllocator {
         activeBlocks++;
         peak = Math.max(peak, allocated);
         return b;
+    }
+
+    /** Blocks freed so far (the reclaim step watches it settle). */
+    synchronized long releases() {
+        return releases;
+    }
+
+    /**
+     * The default reclaim step: a full GC, then waiting (up to half a second) until the Cleaner thread has stopped
+     * returning blocks for 20 ms.
+     */
+    private void collectGarbage() {
+        System.gc();
+        long seen = releases();
+        long quietSince = System.nanoTime();
+        long deadline = quietSince + 500_000_000L;
+        while (System.nanoTime() < deadline && System.nanoTime() - quietSince < 20_000_000L) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            long now = releases();
+            if (now != seen) {
+                seen = now;
+                quietSince = System.nanoTime();
+            }
+        }
     }
 
     /** The smallest cached block that holds {@code bytes} wasting at most a quarter of it, taken off the list; or null. */
@@ -96,6 +151,7 @@ final class CudaCachingAllocator {
     }
 
     private synchronized void release(Block b) {
+        releases++;
         allocated -= b.size;
         activeBlocks--;
         if (b.size > 0) {
@@ -134,7 +190,7 @@ final class CudaCachingAllocator {
         peak = allocated;
     }
 
-    private CudaOutOfMemoryException outOfMemory(long bytes) {
+    private synchronized CudaOutOfMemoryException outOfMemory(long bytes) {
         long[] info = raw.memInfo();
         String capacity = info == null ? "" : formatSize(info[1]) + " total capacity; ";
         String free = info == null ? "" : formatSize(info[0]) + " free; ";

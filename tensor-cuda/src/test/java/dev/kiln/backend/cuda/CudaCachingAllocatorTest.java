@@ -17,7 +17,13 @@ class CudaCachingAllocatorTest extends KilnTest {
     private static final long MIB = 1 << 20;
 
     private final FakeRawAllocator raw = new FakeRawAllocator(64 * MIB);
-    private final CudaCachingAllocator alloc = new CudaCachingAllocator(Device.cuda(0), raw);
+    private final List<DeviceBlock> garbage = new ArrayList<>(); // dropped without free(): the fake GC frees them
+    private int collections;
+    private final CudaCachingAllocator alloc = new CudaCachingAllocator(Device.cuda(0), raw, () -> {
+        collections++;
+        garbage.forEach(DeviceBlock::free);
+        garbage.clear();
+    });
 
     @Test
     void roundsSmallRequestsTo512BytesAndLargeOnesTo2MiB() {
@@ -112,7 +118,19 @@ class CudaCachingAllocatorTest extends KilnTest {
         assertEquals("CUDA out of memory. Tried to allocate 20.00 MiB (GPU 0; 64.00 MiB total capacity; "
                 + "50.00 MiB already allocated; 14.00 MiB free; 50.00 MiB reserved in total by Kiln)", e.getMessage());
         assertEquals(1, alloc.stats().activeBlocks(), "the failed request holds nothing");
+        assertEquals(1, collections, "a garbage collection was tried first");
         held.free();
+    }
+
+    /** Tensors dropped without close() hold device memory the JVM cannot see: the allocator asks for a GC. */
+    @Test
+    void outOfMemoryCollectsGarbageBeforeGivingUp() {
+        garbage.add(alloc.allocate(50 * MIB));
+        DeviceBlock b = alloc.allocate(20 * MIB);
+        assertEquals(1, collections);
+        assertEquals(20 * MIB, alloc.stats().allocatedBytes());
+        assertEquals(1, alloc.stats().deviceFrees(), "the garbage's block went back to the driver");
+        b.free();
     }
 
     @Test
