@@ -45,7 +45,8 @@ final class Cublas {
 
     private static boolean probe() {
         if (Boolean.getBoolean("kiln.cuda.disableCublas")) {
-            LOG.log(System.Logger.Level.INFO, "Kiln: cuBLAS disabled by -Dkiln.cuda.disableCublas, matmul uses the PTX GEMM");
+            LOG.log(System.Logger.Level.INFO,
+                    "Kiln: cuBLAS disabled by -Dkiln.cuda.disableCublas, matmul uses the PTX GEMM");
             return false;
         }
         try {
@@ -96,7 +97,8 @@ final class Cublas {
 
     private static void check(int status, String call, CudaDevice d) {
         if (status != cublasStatus.CUBLAS_STATUS_SUCCESS) {
-            throw new IllegalStateException("CUDA error: " + cublasStatus.stringFor(status) + " in " + call + " on " + d);
+            throw new IllegalStateException("CUDA error: " + cublasStatus.stringFor(status) + " in " + call + " on "
+                    + d);
         }
     }
 }

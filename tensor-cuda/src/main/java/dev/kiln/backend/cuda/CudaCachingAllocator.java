@@ -136,7 +136,7 @@ final class CudaCachingAllocator {
         }
     }
 
-    /** The smallest cached block that holds {@code bytes} wasting at most a quarter of it, taken off the list; or null. */
+    /** The smallest cached block holding {@code bytes} with at most a quarter wasted, off its list; or null. */
     private Block fromCache(long bytes) {
         long size = roundUp(bytes);
         Map.Entry<Long, ArrayDeque<Long>> e = cache.ceilingEntry(size);

@@ -59,8 +59,8 @@ final class CudaDevice implements DeviceQueue {
         Cu.check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING),
                 "cuStreamCreate on cuda:" + ordinal);
         int[] sms = new int[1];
-        Cu.check(JCudaDriver.cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev),
-                "cuDeviceGetAttribute(MULTIPROCESSOR_COUNT)");
+        int attribute = CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT;
+        Cu.check(JCudaDriver.cuDeviceGetAttribute(sms, attribute, dev), "cuDeviceGetAttribute(MULTIPROCESSOR_COUNT)");
         byte[] nameBytes = new byte[256];
         String name = JCudaDriver.cuDeviceGetName(nameBytes, nameBytes.length, dev) == 0
                 ? cString(nameBytes) : "unknown GPU";
@@ -167,7 +167,8 @@ final class CudaDevice implements DeviceQueue {
 
     /**
      * Queues kernel {@code name} on this device's stream with the given grid and {@code threads} threads per
-     * block (see {@link DeviceQueue#launch}). Checks the parameter count against the catalog first: a mismatch would otherwise read garbage
+     * block (see {@link DeviceQueue#launch}). Checks the parameter count against the catalog first: a mismatch
+     * would otherwise read garbage
      * parameters on the device. The driver copies the parameter values at launch.
      */
     @Override

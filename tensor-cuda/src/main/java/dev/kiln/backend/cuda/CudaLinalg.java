@@ -67,7 +67,8 @@ final class CudaLinalg extends KernelFamily implements LinalgKernels {
         long m = out.size(1);
         long n = out.size(2);
         long k = a.cols;
-        if (batch > 1 && b.batchStride == 0 && !a.trans && a.batchStride == m * a.ld && batch * m <= Integer.MAX_VALUE) {
+        boolean linear = batch > 1 && b.batchStride == 0 && !a.trans && a.batchStride == m * a.ld;
+        if (linear && batch * m <= Integer.MAX_VALUE) {
             m *= batch; // nn.Linear: every batch's rows form one [B*M, K] matrix against the shared B
             batch = 1;
         }

@@ -11,7 +11,7 @@ public final class CudaMemory {
     private CudaMemory() {
     }
 
-    /** The allocator's counters for {@code device}; all zero when CUDA is unavailable or the device was never used. */
+    /** The allocator's counters for {@code device} (opening it on first use); all zero when CUDA is unavailable. */
     public static CudaMemoryStats stats(Device device) {
         if (!device.isCuda() || CudaRuntime.deviceCount() <= device.index()) {
             return new CudaMemoryStats(0, 0, 0, 0, 0, 0);
@@ -36,14 +36,20 @@ public final class CudaMemory {
         return released;
     }
 
-    /** Restarts {@code device}'s peak tracking from its current allocation ({@code torch.cuda.reset_peak_memory_stats}). */
+    /**
+     * Restarts {@code device}'s peak tracking from its current allocation
+     * ({@code torch.cuda.reset_peak_memory_stats}).
+     */
     public static void resetPeakStats(Device device) {
         if (device.isCuda() && CudaRuntime.deviceCount() > device.index()) {
             CudaRuntime.device(device).allocator().resetPeak();
         }
     }
 
-    /** Waits for all work queued on {@code device} ({@code torch.cuda.synchronize}); surfaces asynchronous kernel errors. */
+    /**
+     * Waits for all work queued on {@code device} ({@code torch.cuda.synchronize}); surfaces asynchronous kernel
+     * errors.
+     */
     public static void synchronize(Device device) {
         CudaRuntime.device(device).synchronize();
     }

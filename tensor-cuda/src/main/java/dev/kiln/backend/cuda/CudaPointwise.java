@@ -47,8 +47,9 @@ final class CudaPointwise extends KernelFamily implements PointwiseKernels {
                 d.gridStride(KernelNames.logicalNot(in.dtype()), n, new Params().i64(n).elements(in).elements(out));
                 return;
             }
-            if (out.dtype() != in.dtype()) {
-                Scratch.through(d, out, in.dtype(), tmp -> unary(op, in, tmp));
+            DType produced = byteResult(in.dtype());
+            if (out.dtype() != produced) {
+                Scratch.through(d, out, produced, tmp -> unary(op, in, tmp));
                 return;
             }
             d.gridStride(KernelNames.unary(in.dtype()), n,
@@ -74,7 +75,8 @@ final class CudaPointwise extends KernelFamily implements PointwiseKernels {
                 return;
             }
             String kernel = op.isComparison() ? KernelNames.compare(a.dtype()) : KernelNames.binary(a.dtype());
-            d.gridStride(kernel, n, new Params().i32(KernelNames.opCode(op)).i64(n).elements(a).elements(b).elements(out));
+            d.gridStride(kernel, n,
+                    new Params().i32(KernelNames.opCode(op)).i64(n).elements(a).elements(b).elements(out));
         } finally {
             Reference.reachabilityFence(a);
             Reference.reachabilityFence(b);
@@ -115,7 +117,22 @@ final class CudaPointwise extends KernelFamily implements PointwiseKernels {
         requireSameDtype("clamp", in, out);
         DeviceQueue d = queue(out);
         try {
-            d.gridStride(KernelNames.clamp(in.dtype()), n, new Params().i64(n).elements(in).f64(min).f64(max).elements(out));
+            if (in.dtype() == DType.BOOL) {
+                Scratch.through(d, out, DType.UINT8, tmp -> launchClamp(d, in, min, max, tmp));
+                return;
+            }
+            launchClamp(d, in, min, max, out);
+        } finally {
+            Reference.reachabilityFence(in);
+            Reference.reachabilityFence(out);
+        }
+    }
+
+    private static void launchClamp(DeviceQueue d, KernelArg in, double min, double max, KernelArg out) {
+        long n = out.numel();
+        try {
+            d.gridStride(KernelNames.clamp(in.dtype()), n,
+                    new Params().i64(n).elements(in).f64(min).f64(max).elements(out));
         } finally {
             Reference.reachabilityFence(in);
             Reference.reachabilityFence(out);
@@ -130,11 +147,13 @@ final class CudaPointwise extends KernelFamily implements PointwiseKernels {
         }
         DeviceQueue d = queue(dst);
         try {
-            if (src.dtype() == dst.dtype() && src.isContiguous() && dst.isContiguous() && src.device().equals(dst.device())) {
+            boolean sameLayout = src.dtype() == dst.dtype() && src.isContiguous() && dst.isContiguous();
+            if (sameLayout && src.device().equals(dst.device())) {
                 d.copy(dst.dataAddress(), src.dataAddress(), n * dst.dtype().byteSize());
                 return;
             }
-            d.gridStride(KernelNames.copy(src.dtype(), dst.dtype()), n, new Params().i64(n).elements(src).elements(dst));
+            d.gridStride(KernelNames.copy(src.dtype(), dst.dtype()), n,
+                    new Params().i64(n).elements(src).elements(dst));
         } finally {
             Reference.reachabilityFence(src);
             Reference.reachabilityFence(dst);
@@ -205,6 +224,15 @@ final class CudaPointwise extends KernelFamily implements PointwiseKernels {
     }
 
     /**
+     * What the same-dtype kernels write for {@code t}: bool tensors are computed as bytes (the u8 kernels) into a
+     * uint8 scratch tensor, whose conversion to bool then stores {@code != 0}, as the CPU stores a bool (e.g. the
+     * negation of true is the byte 255, which must be stored as 1).
+     */
+    private static DType byteResult(DType t) {
+        return t == DType.BOOL ? DType.UINT8 : t;
+    }
+
+    /**
      * Whether the fused optimizer kernels apply: {@code optim.ptx} has float32/float64 kernels over contiguous
      * tensors of one size and dtype (the CPU backend's rule), on one device. Otherwise the optimizer composes.
      */
@@ -224,7 +252,8 @@ final class CudaPointwise extends KernelFamily implements PointwiseKernels {
 
     private static void requireSameDtype(String op, KernelArg a, KernelArg b) {
         if (a.dtype() != b.dtype()) {
-            throw new IllegalArgumentException(op + " kernel expects operands of one dtype, got " + a.dtype().torchName()
+            throw new IllegalArgumentException(op + " kernel expects operands of one dtype, got "
+                    + a.dtype().torchName()
                     + " and " + b.dtype().torchName() + " (the op layer promotes first)");
         }
     }

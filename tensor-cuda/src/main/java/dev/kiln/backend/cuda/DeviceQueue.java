@@ -14,7 +14,8 @@ interface DeviceQueue {
 
     /**
      * Queues kernel {@code name} over {@code work} items with {@link KernelNames}' grid-stride geometry
-     * ({@link KernelNames#THREADS} threads, up to {@link KernelNames#GRID_STRIDE_MAX_BLOCKS} blocks); nothing for no work.
+     * ({@link KernelNames#THREADS} threads, up to {@link KernelNames#GRID_STRIDE_MAX_BLOCKS} blocks); nothing for
+     * no work.
      */
     void gridStride(String name, long work, Params params);
 

@@ -49,7 +49,8 @@ final class DriverAllocator implements RawAllocator {
             device.makeCurrent();
             long[] free = new long[1];
             long[] total = new long[1];
-            return JCudaDriver.cuMemGetInfo(free, total) == CUresult.CUDA_SUCCESS ? new long[] {free[0], total[0]} : null;
+            int r = JCudaDriver.cuMemGetInfo(free, total);
+            return r == CUresult.CUDA_SUCCESS ? new long[] {free[0], total[0]} : null;
         } catch (RuntimeException e) {
             return null; // only for an error message: never mask the out-of-memory being reported
         }

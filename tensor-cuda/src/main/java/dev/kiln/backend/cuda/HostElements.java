@@ -51,7 +51,7 @@ final class HostElements {
         }
     }
 
-    /** The byte count of an array/tensor pair, after checking the array type matches the dtype's storage (as the CPU). */
+    /** The byte count of an array/tensor pair, after checking the array type matches the dtype's storage. */
     static long checkedBytes(Object array, KernelArg t) {
         DType d = t.dtype();
         int length = Array.getLength(array);
@@ -82,7 +82,8 @@ final class HostElements {
         } else if (array instanceof byte[] a) {
             return Pointer.to(a);
         }
-        throw new IllegalArgumentException("not a primitive array of a tensor dtype: " + array.getClass().getSimpleName());
+        throw new IllegalArgumentException("not a primitive array of a tensor dtype: "
+                + array.getClass().getSimpleName());
     }
 
     /** One element, as {@code Elements.get} reads it. */
