@@ -1,6 +1,7 @@
 // Elementwise kernels over strided operands of one shape (the op layer expands broadcasts first, so a
 // broadcast operand simply has stride 0). Semantics per element are in scalar_ops.cuh.
-// The first Layout (the output's) gives the shape. Launch: 1-d grid-stride loops, 256 threads per block, any grid size (KernelNames.POINTWISE_*).
+// The first Layout (the output's) gives the shape.
+// Launch: 1-d grid-stride loops, 256 threads per block, any grid size (KernelNames.THREADS).
 #include "scalar_ops.cuh"
 
 template <typename K>
@@ -117,10 +118,6 @@ __device__ void copy_same_impl(long long n, const typename K::S* src, const Layo
 // ------------------------------------------------------------------------------------------------ entry points
 
 #define KILN_POINTWISE(SFX, K)                                                                                  \
-    extern "C" __global__ void kiln_unary_##SFX(int op, long long n, const K::S* in, Layout inL, K::S* out,    \
-                                                Layout outL) {                                                \
-        unary_impl<K>(op, n, in, inL, out, outL);                                                              \
-    }                                                                                                           \
     extern "C" __global__ void kiln_logical_not_##SFX(long long n, const K::S* in, Layout inL,                  \
                                                       unsigned char* out, Layout outL) {                        \
         logical_not_impl<K>(n, in, inL, out, outL);                                                            \
@@ -137,10 +134,6 @@ __device__ void copy_same_impl(long long n, const typename K::S* src, const Layo
                                                 const K::S* a, Layout aL, const K::S* b, Layout bL,             \
                                                 K::S* out, Layout outL) {                                       \
         where_impl<K>(n, cond, condL, a, aL, b, bL, out, outL);                                                \
-    }                                                                                                           \
-    extern "C" __global__ void kiln_clamp_##SFX(long long n, const K::S* in, Layout inL, double lo, double hi, \
-                                                K::S* out, Layout outL) {                                       \
-        clamp_impl<K>(n, in, inL, lo, hi, out, outL);                                                          \
     }
 
 KILN_POINTWISE(f32, F32)
@@ -148,6 +141,24 @@ KILN_POINTWISE(f64, F64)
 KILN_POINTWISE(i64, I64)
 KILN_POINTWISE(i32, I32)
 KILN_POINTWISE(u8, U8)
+
+// unary and clamp also have a bool variant: results are stored as (value != 0), so neg(true) is true, as on the CPU.
+#define KILN_UNARY_CLAMP(SFX, K)                                                                                 \
+    extern "C" __global__ void kiln_unary_##SFX(int op, long long n, const K::S* in, Layout inL, K::S* out,    \
+                                                Layout outL) {                                                \
+        unary_impl<K>(op, n, in, inL, out, outL);                                                              \
+    }                                                                                                           \
+    extern "C" __global__ void kiln_clamp_##SFX(long long n, const K::S* in, Layout inL, double lo, double hi, \
+                                                K::S* out, Layout outL) {                                       \
+        clamp_impl<K>(n, in, inL, lo, hi, out, outL);                                                          \
+    }
+
+KILN_UNARY_CLAMP(f32, F32)
+KILN_UNARY_CLAMP(f64, F64)
+KILN_UNARY_CLAMP(i64, I64)
+KILN_UNARY_CLAMP(i32, I32)
+KILN_UNARY_CLAMP(u8, U8)
+KILN_UNARY_CLAMP(b8, B8)
 
 #define KILN_FILL(SFX, K)                                                                          \
     extern "C" __global__ void kiln_fill_##SFX(long long n, double v, K::S* out, Layout outL) { \

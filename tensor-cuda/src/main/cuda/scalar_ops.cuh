@@ -113,9 +113,10 @@ __host__ __device__ __forceinline__ long long floor_div(long long x, long long y
 }
 
 // (long) Math.pow(x, y): exact by repeated squaring while the result fits a double's 53-bit mantissa (Java's
-// pow is exact there), the double pow with Java's saturating cast beyond.
+// pow is exact there), the double pow with Java's saturating cast beyond. Exponents beyond 2^53 take the double
+// path too: the CPU converts them to double, which can change their parity (pow(-1, Long.MAX_VALUE) is 1 there).
 __host__ __device__ __forceinline__ long long pow_long(long long x, long long y) {
-    if (y >= 0) {
+    if (y >= 0 && y <= (1LL << 53)) {
         const long long limit = 1LL << 53;
         long long result = 1;
         long long base = x;

@@ -53,6 +53,27 @@ public final class Backends {
         return b != null && b.deviceCount() > 0;
     }
 
+    /**
+     * Adds (or replaces) the backend for its device type: for backends not found by {@code ServiceLoader} and for
+     * tests (a host-memory stand-in for a GPU). Returns the backend it replaced, or null.
+     */
+    public static synchronized Backend register(Backend backend) {
+        Map<Device.Type, Backend> next = new EnumMap<>(load());
+        Backend old = next.put(backend.deviceType(), backend);
+        cpu = next.get(Device.Type.CPU);
+        registry = next;
+        return old;
+    }
+
+    /** Removes {@code backend} if it is the one registered for its type (undoing {@link #register}). */
+    public static synchronized void unregister(Backend backend) {
+        Map<Device.Type, Backend> next = new EnumMap<>(load());
+        if (next.get(backend.deviceType()) == backend && backend.deviceType() != Device.Type.CPU) {
+            next.remove(backend.deviceType());
+            registry = next;
+        }
+    }
+
     private static Map<Device.Type, Backend> load() {
         Map<Device.Type, Backend> r = registry;
         if (r == null) {

@@ -36,7 +36,7 @@ final class CellParams {
     }
 
     static Tensor zeros(Tensor input, long hiddenSize) {
-        return Tensor.zeros(input.dtype(), input.size(0), hiddenSize);
+        return Tensor.zeros(input.dtype(), input.device(), input.size(0), hiddenSize);
     }
 
     static String repr(long inputSize, long hiddenSize, boolean bias) {

@@ -94,7 +94,7 @@ public abstract class RNNBase extends Module {
         long batch = seq.size(1);
         Tensor[] states = new Tensor[init.length];
         for (int i = 0; i < init.length; i++) {
-            states[i] = initialState(init[i], i, batched, batch, input.dtype());
+            states[i] = initialState(init[i], i, batched, batch, input);
         }
         List<List<Tensor>> finals = new ArrayList<>();
         for (int i = 0; i < init.length; i++) {
@@ -145,10 +145,10 @@ public abstract class RNNBase extends Module {
     }
 
     /** {@code given} checked against {@code [L, B, H]} (unbatched {@code [L, H]}), or zeros when null. */
-    private Tensor initialState(Tensor given, int which, boolean batched, long batch, DType dtype) {
+    private Tensor initialState(Tensor given, int which, boolean batched, long batch, Tensor input) {
         long[] expected = batched ? new long[] {numLayers, batch, hiddenSize} : new long[] {numLayers, hiddenSize};
         if (given == null) {
-            return Tensor.zeros(dtype, numLayers, batch, hiddenSize);
+            return Tensor.zeros(input.dtype(), input.device(), numLayers, batch, hiddenSize);
         }
         if (!Arrays.equals(given.shape(), expected)) {
             String what = mode.equals("LSTM") ? "hidden[" + which + "]" : "hidden";

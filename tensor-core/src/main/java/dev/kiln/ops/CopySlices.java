@@ -31,7 +31,7 @@ final class CopySlices {
                     + ") of a non-contiguous tensor that requires grad (shape " + Shapes.str(base.shape())
                     + ", strides " + Shapes.str(base.strides()) + ") is not supported; call contiguous() on it first");
         }
-        Tensor index = Tensor.of(flatIndices(base, view));
+        Tensor index = indexOn(base, flatIndices(base, view));
         long[] baseShape = base.shape();
         long[] viewShape = view.shape();
         Graph.record(base, "CopySlices", inputs(base, result), saved(index), c -> {
@@ -40,7 +40,7 @@ final class CopySlices {
             Tensor gradBase = null;
             Tensor gradResult = null;
             if (c.needs(0)) {
-                Tensor zeros = Tensor.zeros(flat.dtype(), at.numel());
+                Tensor zeros = Tensor.zeros(flat.dtype(), flat.device(), at.numel());
                 gradBase = Views.reshape(Indexing.scatter(flat, 0, at, zeros), baseShape);
             }
             if (c.needs(1)) {
@@ -66,13 +66,13 @@ final class CopySlices {
                     + Shapes.str(base.strides()) + ") was modified in place through another view after it was "
                     + "made; its gradient cannot be regenerated. Make the view again after the in-place op");
         }
-        Tensor index = Tensor.of(flatIndices(base, view));
+        Tensor index = indexOn(base, flatIndices(base, view));
         long[] baseShape = base.shape();
         long baseNumel = base.numel();
         try (var g = Autograd.enableGrad()) {
             view.setGradFn(null);
             Graph.record(view, "AsStridedBackward0", inputs(base), saved(index), c -> {
-                Tensor zeros = Tensor.zeros(c.grad().dtype(), baseNumel);
+                Tensor zeros = Tensor.zeros(c.grad().dtype(), c.grad().device(), baseNumel);
                 Tensor flat = Views.reshape(c.grad(), new long[] {-1});
                 return new Tensor[] {Views.reshape(Indexing.scatter(zeros, 0, c.saved(0), flat), baseShape)};
             });
@@ -101,5 +101,16 @@ final class CopySlices {
             }
         }
         return out;
+    }
+
+    /** The flat storage positions as an int64 index on {@code like}'s device. */
+    private static Tensor indexOn(Tensor like, long[] positions) {
+        Tensor host = Tensor.of(positions);
+        if (like.device() == dev.kiln.tensor.Device.CPU) {
+            return host;
+        }
+        try (host) {
+            return host.to(like.device());
+        }
     }
 }

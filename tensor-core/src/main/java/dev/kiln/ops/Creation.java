@@ -2,6 +2,7 @@ package dev.kiln.ops;
 
 import dev.kiln.memory.Storage;
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Generator;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
@@ -97,10 +98,15 @@ public final class Creation {
     // -------------------------------------------------------------- constants and ranges
 
     public static Tensor full(long[] shape, double value, DType dtype) {
+        return full(Device.CPU, shape, value, dtype);
+    }
+
+    /** A tensor of {@code value} on {@code device} ({@code torch.full(..., device=)}). */
+    public static Tensor full(Device device, long[] shape, double value, DType dtype) {
         if (value == 0) {
-            return Tensor.allocate(TensorScope.currentAllocator(), dtype, shape, true);
+            return Tensor.allocate(device, TensorScope.currentAllocator(), dtype, shape, true);
         }
-        Tensor t = Tensor.empty(dtype, shape);
+        Tensor t = Tensor.empty(device, dtype, shape);
         Dispatch.on(t).pointwise().fill(t.arg(), value);
         return t;
     }
@@ -145,15 +151,23 @@ public final class Creation {
     // -------------------------------------------------------------- random
 
     public static Tensor rand(long[] shape, DType dtype, Generator gen) {
+        return rand(Device.CPU, shape, dtype, gen);
+    }
+
+    public static Tensor rand(Device device, long[] shape, DType dtype, Generator gen) {
         requireFloating(dtype, "rand");
-        Tensor t = Tensor.empty(dtype, shape);
+        Tensor t = Tensor.empty(device, dtype, shape);
         Dispatch.on(t).random().uniform(t.arg(), gen);
         return t;
     }
 
     public static Tensor randn(long[] shape, DType dtype, Generator gen) {
+        return randn(Device.CPU, shape, dtype, gen);
+    }
+
+    public static Tensor randn(Device device, long[] shape, DType dtype, Generator gen) {
         requireFloating(dtype, "randn");
-        Tensor t = Tensor.empty(dtype, shape);
+        Tensor t = Tensor.empty(device, dtype, shape);
         Dispatch.on(t).random().normal(t.arg(), gen);
         return t;
     }

@@ -28,7 +28,7 @@ public final class Indexing {
                     + mask.dtype().torchName());
         }
         Shapes.broadcast(t.shape(), mask.shape()); // fail early with PyTorch's broadcast message
-        try (Tensor v = Tensor.scalar(value, t.dtype())) {
+        try (Tensor v = Tensor.zeros(t.dtype(), t.device()).fill_(value)) {
             Tensor out = Pointwise.where(mask, v, t);
             if (!java.util.Arrays.equals(out.shape(), t.shape())) {
                 out.close();
@@ -55,7 +55,7 @@ public final class Indexing {
             Tensor out = Kernels.emptyLike(t, t.dtype(), idx.shape());
             Dispatch.on(t, idx, out).index().gather(t.arg(), d, idx.arg(), out.arg());
             return Graph.record(out, "GatherBackward0", inputs(t), saved(idx), c -> new Tensor[] {
-                scatterAdd(Tensor.zeros(c.grad().dtype(), c.inputShape(0)), d, c.saved(0), c.grad())});
+                scatterAdd(Tensor.zeros(c.grad().dtype(), c.grad().device(), c.inputShape(0)), d, c.saved(0), c.grad())});
         } finally {
             releaseIndex(idx, index);
         }
@@ -76,7 +76,7 @@ public final class Indexing {
             checkBounds(idx, sizeAt(t, d), d, "");
             Tensor out = scatterRaw(t, d, idx, src, false);
             return Graph.record(out, "ScatterBackward0", inputs(t, src), saved(idx), c -> new Tensor[] {
-                c.needs(0) ? scatter(c.grad(), d, c.saved(0), Tensor.zeros(c.grad().dtype(), c.saved(0).shape()))
+                c.needs(0) ? scatter(c.grad(), d, c.saved(0), Tensor.zeros(c.grad().dtype(), c.grad().device(), c.saved(0).shape()))
                         : null,
                 c.needs(1) ? padTo(gather(c.grad(), d, c.saved(0)), c.inputShape(1)) : null});
         } finally {
@@ -148,7 +148,7 @@ public final class Indexing {
             Tensor out = Kernels.emptyLike(t, t.dtype(), shape);
             Dispatch.on(t, idx, out).index().indexSelect(t.arg(), d, idx.arg(), out.arg());
             return Graph.record(out, "IndexSelectBackward0", inputs(t), saved(idx), c -> new Tensor[] {
-                indexAdd(Tensor.zeros(c.grad().dtype(), c.inputShape(0)), d, c.saved(0), c.grad())});
+                indexAdd(Tensor.zeros(c.grad().dtype(), c.grad().device(), c.inputShape(0)), d, c.saved(0), c.grad())});
         } finally {
             releaseIndex(idx, index);
         }
@@ -211,10 +211,10 @@ public final class Indexing {
             throw new IllegalArgumentException("Class values must be smaller than num_classes.");
         }
         shape[shape.length - 1] = numClasses;
-        Tensor out = Tensor.zeros(DType.INT64, shape);
+        Tensor out = Tensor.zeros(DType.INT64, labels.device(), shape);
         Tensor idx = longIndex(labels, "one_hot");
         try (Tensor column = Views.unsqueeze(idx, -1);
-             Tensor one = Tensor.scalar(1, DType.INT64);
+             Tensor one = Tensor.ones(DType.INT64, labels.device());
              Tensor ones = Kernels.broadcastTo(one, column.shape())) {
             Dispatch.on(out, column, ones).index().scatter(out.arg(), shape.length - 1, column.arg(), ones.arg(), false);
         } finally {
@@ -342,7 +342,7 @@ public final class Indexing {
         if (Arrays.equals(g.shape(), shape)) {
             return g;
         }
-        Tensor out = Tensor.zeros(g.dtype(), shape);
+        Tensor out = Tensor.zeros(g.dtype(), g.device(), shape);
         Tensor corner = out.detach();
         for (int i = 0; i < g.dim(); i++) {
             corner = Views.narrow(corner, i, 0, g.size(i));

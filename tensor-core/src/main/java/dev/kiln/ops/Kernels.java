@@ -4,6 +4,7 @@ import dev.kiln.backend.Backend;
 import dev.kiln.backend.BinaryOp;
 import dev.kiln.backend.UnaryOp;
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
 
@@ -95,6 +96,9 @@ final class Kernels {
     }
 
     static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        if (a.device() != b.device() && (a.dim() == 0 || b.dim() == 0)) {
+            return binaryWithHostScalar(op, a, b);
+        }
         Backend backend = Dispatch.on(a, b);
         DType t = resultType(op, a, b);
         long[] shape = Shapes.broadcast(a.shape(), b.shape());
@@ -115,6 +119,24 @@ final class Kernels {
             release(bc, b);
         }
         return out;
+    }
+
+    /** PyTorch lets a 0-d CPU tensor join an op on another device (as a scalar would): it moves over first. */
+    private static Tensor binaryWithHostScalar(BinaryOp op, Tensor a, Tensor b) {
+        boolean aMoves = a.dim() == 0 && a.device() == Device.CPU;
+        boolean bMoves = !aMoves && b.dim() == 0 && b.device() == Device.CPU;
+        if (!aMoves && !bMoves) {
+            Dispatch.same(a.device(), b); // throws the mixed-device error
+        }
+        Tensor moved;
+        try (var g = dev.kiln.autograd.Autograd.noGrad()) {
+            moved = aMoves ? Views.to(a, b.device()) : Views.to(b, a.device());
+        }
+        try {
+            return aMoves ? binary(op, moved, b) : binary(op, a, moved);
+        } finally {
+            moved.close(); // the moved scalar is not saved: backward formulas hold the original operand
+        }
     }
 
     /** Unary math op; integer inputs of floating ops (exp, log, ...) produce float32 like PyTorch. */

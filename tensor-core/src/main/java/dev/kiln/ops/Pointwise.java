@@ -344,10 +344,10 @@ public final class Pointwise {
     }
 
     static Tensor zerosOf(Tensor like) {
-        return Tensor.zeros(like.dtype());
+        return Tensor.zeros(like.dtype(), like.device());
     }
 
     static Tensor onesOf(Tensor like) {
-        return Tensor.ones(like.dtype());
+        return Tensor.ones(like.dtype(), like.device());
     }
 }

@@ -178,7 +178,7 @@ public final class Reductions {
         Graph.record(values, name, inputs(t), saved(indices), c -> {
             Tensor idx = keepdim ? c.saved(0) : Views.unsqueeze(c.saved(0), d);
             Tensor g = keepdim ? c.grad() : Views.unsqueeze(c.grad(), d);
-            Tensor zeros = Tensor.zeros(g.dtype(), c.inputShape(0));
+            Tensor zeros = Tensor.zeros(g.dtype(), g.device(), c.inputShape(0));
             return new Tensor[] {Indexing.scatterAdd(zeros, d, idx, g)};
         });
         return new ValuesIndices(values, indices);

@@ -271,7 +271,7 @@ public final class Views {
         // The gradient is written through a view of zeros: with create_graph, copy_ records CopySlices, so
         // double backward goes through select.
         return Graph.record(out, "SelectBackward0", inputs(t), Graph.NONE, c -> {
-            Tensor g = Tensor.zeros(c.grad().dtype(), c.inputShape(0));
+            Tensor g = Tensor.zeros(c.grad().dtype(), c.grad().device(), c.inputShape(0));
             try (Tensor view = select(g, d, i)) {
                 InPlace.copy(view, c.grad());
             }
@@ -295,7 +295,7 @@ public final class Views {
         long offset = t.storageOffset() + s * t.stride(d);
         Tensor out = make(t, shape, strides, offset);
         return Graph.record(out, "SliceBackward0", inputs(t), Graph.NONE, c -> { // differentiable as select's
-            Tensor g = Tensor.zeros(c.grad().dtype(), c.inputShape(0));
+            Tensor g = Tensor.zeros(c.grad().dtype(), c.grad().device(), c.inputShape(0));
             try (Tensor view = slice(g, d, s, s + (shape[d] - 1) * step + 1, step)) {
                 InPlace.copy(view, c.grad());
             }

@@ -124,28 +124,40 @@ abstract class TensorFactories {
         return Creation.randint(low, high, shape, gen);
     }
 
+    /** Zeros of {@code dtype} on {@code device} ({@code torch.zeros(shape, dtype=, device=)}). */
+    public static Tensor zeros(DType dtype, Device device, long... shape) {
+        return Creation.full(device, shape, 0, dtype);
+    }
+
+    /** Ones of {@code dtype} on {@code device}. */
+    public static Tensor ones(DType dtype, Device device, long... shape) {
+        return Creation.full(device, shape, 1, dtype);
+    }
+
+    // The *Like factories take t's shape, dtype and device, as in PyTorch.
+
     public static Tensor zerosLike(Tensor t) {
-        return Creation.full(t.shape(), 0, t.dtype());
+        return Creation.full(t.device(), t.shape(), 0, t.dtype());
     }
 
     public static Tensor onesLike(Tensor t) {
-        return Creation.full(t.shape(), 1, t.dtype());
+        return Creation.full(t.device(), t.shape(), 1, t.dtype());
     }
 
     public static Tensor fullLike(Tensor t, double value) {
-        return Creation.full(t.shape(), value, t.dtype());
+        return Creation.full(t.device(), t.shape(), value, t.dtype());
     }
 
     public static Tensor randLike(Tensor t) {
-        return Creation.rand(t.shape(), t.dtype().toFloating(), Generator.defaultGenerator());
+        return Creation.rand(t.device(), t.shape(), t.dtype().toFloating(), Generator.defaultGenerator());
     }
 
     public static Tensor randnLike(Tensor t) {
-        return Creation.randn(t.shape(), t.dtype().toFloating(), Generator.defaultGenerator());
+        return Creation.randn(t.device(), t.shape(), t.dtype().toFloating(), Generator.defaultGenerator());
     }
 
     public static Tensor emptyLike(Tensor t) {
-        return Tensor.empty(t.dtype(), t.shape());
+        return Tensor.empty(t.device(), t.dtype(), t.shape());
     }
 
     /**

@@ -2,7 +2,6 @@ package dev.kiln.backend.cpu;
 
 import dev.kiln.backend.LinalgKernels;
 import dev.kiln.tensor.DType;
-import dev.kiln.tensor.Shapes;
 import dev.kiln.backend.KernelArg;
 import dev.kiln.memory.Storage;
 
@@ -60,8 +59,8 @@ final class CpuLinalg implements LinalgKernels {
                 && out.size(2) == b.size(2);
         if (!shapesOk || (!out.isContiguous() && out.numel() > 0) || a.dtype() != out.dtype() || b.dtype() != out.dtype()) {
             throw new IllegalArgumentException("bmm kernel expects [B,M,K] x [B,K,N] -> contiguous [B,M,N] of one "
-                    + "dtype, got " + Shapes.str(a.shape()) + " " + a.dtype().torchName() + " x "
-                    + Shapes.str(b.shape()) + " " + b.dtype().torchName() + " -> " + Shapes.str(out.shape()) + " "
+                    + "dtype, got " + java.util.Arrays.toString(a.shape()) + " " + a.dtype().torchName() + " x "
+                    + java.util.Arrays.toString(b.shape()) + " " + b.dtype().torchName() + " -> " + java.util.Arrays.toString(out.shape()) + " "
                     + out.dtype().torchName());
         }
         checkIntRange(a.size(1), a.size(2), b.size(2));

@@ -62,8 +62,8 @@ public final class ExtraLosses {
         } else {
             // NOTE: log of a where-guarded target, so y = 0 gives 0 (not 0 * -inf = NaN) in value and gradient.
             Tensor zero = target.eq(0);
-            Tensor safe = Tensor.where(zero, Tensor.ones(target.dtype()), target);
-            Tensor xlogy = Tensor.where(zero, Tensor.zeros(target.dtype()), target.mul(safe.log()));
+            Tensor safe = Tensor.where(zero, Tensor.ones(target.dtype(), target.device()), target);
+            Tensor xlogy = Tensor.where(zero, Tensor.zeros(target.dtype(), target.device()), target.mul(safe.log()));
             loss = xlogy.sub(target.mul(input));
         }
         return switch (reduction) {

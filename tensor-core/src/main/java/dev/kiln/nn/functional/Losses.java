@@ -180,7 +180,7 @@ public final class Losses {
     private static Tensor classMask(Tensor logp, Tensor target, int classDim, long ignoreIndex) {
         long c = logp.size(classDim);
         Tensor kept = ignoreIndex >= 0 && ignoreIndex < c ? target.maskedFill(target.eq(ignoreIndex), -1) : target;
-        try (Tensor classes = Tensor.arange(c)) {
+        try (Tensor classes = Tensor.arange(c).to(target.device())) {
             long[] shape = new long[logp.dim()];
             Arrays.fill(shape, 1);
             shape[classDim] = c;
@@ -210,7 +210,7 @@ public final class Losses {
     }
 
     private static Tensor zero(Tensor like) {
-        return Tensor.zeros(like.dtype());
+        return Tensor.zeros(like.dtype(), like.device());
     }
 
     private static void checkClassTarget(Tensor logp, Tensor target, Tensor weight, long ignoreIndex) {

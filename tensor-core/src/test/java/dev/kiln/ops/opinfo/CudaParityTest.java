@@ -89,7 +89,7 @@ class CudaParityTest extends KilnTest {
         List<Tensor> got = Autograd.grad(List.of(y), diff, List.of(g), false, false);
         List<Tensor> out = new ArrayList<>();
         for (int i = 0; i < diff.size(); i++) {
-            out.add(got.get(i) != null ? got.get(i) : Tensor.zeros(diff.get(i).dtype(), diff.get(i).shape()));
+            out.add(got.get(i) != null ? got.get(i) : Tensor.zerosLike(diff.get(i))); // unused input: zeros, same device
         }
         return out;
     }

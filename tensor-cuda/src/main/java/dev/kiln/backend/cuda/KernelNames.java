@@ -99,7 +99,7 @@ public final class KernelNames {
         return op.ordinal();
     }
 
-    /** The {@code op} argument of {@code kiln_binary_*} (ADD..THRESHOLD_BACKWARD) or {@code kiln_compare_*} (EQ..GE). */
+    /** The {@code op} of {@code kiln_binary_*} (ADD..THRESHOLD_BACKWARD) or {@code kiln_compare_*} (EQ..GE). */
     public static int opCode(BinaryOp op) {
         return op.ordinal();
     }
@@ -122,7 +122,10 @@ public final class KernelNames {
         };
     }
 
-    /** Suffix of the kernels that have a bool variant (fill, copy, scatter, index_add): bool is {@code b8}. */
+    /**
+     * Suffix of the kernels that have a bool variant, where bool stores {@code value != 0} (unary, clamp, fill,
+     * copy, scatter, index_add): bool is {@code b8}.
+     */
     public static String exactSuffix(DType t) {
         return t == DType.BOOL ? "b8" : suffix(t);
     }
@@ -144,7 +147,7 @@ public final class KernelNames {
 
     /** {@code (int op, long long n, const T* in, Layout inL, T* out, Layout outL)}. */
     public static String unary(DType t) {
-        return "kiln_unary_" + suffix(t);
+        return "kiln_unary_" + exactSuffix(t);
     }
 
     /** {@code (long long n, const T* in, Layout inL, unsigned char* out, Layout outL)}. */
@@ -162,14 +165,17 @@ public final class KernelNames {
         return "kiln_compare_" + suffix(t);
     }
 
-    /** {@code (long long n, const unsigned char* cond, Layout, const T* a, Layout, const T* b, Layout, T* out, Layout)}. */
+    /**
+     * {@code (long long n, const unsigned char* cond, Layout condL, const T* a, Layout aL, const T* b, Layout bL,
+     * T* out, Layout outL)}: {@code out = cond ? a : b}, copying bits.
+     */
     public static String where(DType t) {
         return "kiln_where_" + suffix(t);
     }
 
     /** {@code (long long n, const T* in, Layout inL, double lo, double hi, T* out, Layout outL)}. */
     public static String clamp(DType t) {
-        return "kiln_clamp_" + suffix(t);
+        return "kiln_clamp_" + exactSuffix(t);
     }
 
     /** {@code (long long n, double value, T* out, Layout outL)}. */
@@ -197,32 +203,50 @@ public final class KernelNames {
         return floating("kiln_softmax_last", t);
     }
 
-    /** {@code (long long n, const T* in, Layout inL, int dim, const long long* index, Layout indexL, T* out, Layout outL)}. */
+    /**
+     * {@code (long long n, const T* in, Layout inL, int dim, const long long* index, Layout indexL, T* out,
+     * Layout outL)}, n = index numel.
+     */
     public static String gather(DType t) {
         return "kiln_gather_" + suffix(t);
     }
 
-    /** {@code (long long n, T* out, Layout, int dim, const long long* index, Layout, const T* src, Layout, int accumulate)}. */
+    /**
+     * {@code (long long n, T* out, Layout outL, int dim, const long long* index, Layout indexL, const T* src,
+     * Layout srcL, int accumulate)}, n = index numel.
+     */
     public static String scatter(DType t) {
         return "kiln_scatter_" + exactSuffix(t);
     }
 
-    /** {@code (long long n, const T* in, Layout, int dim, const long long* index, long long indexStride, T* out, Layout)}. */
+    /**
+     * {@code (long long n, const T* in, Layout inL, int dim, const long long* index, long long indexStride, T* out,
+     * Layout outL)}, n = out numel.
+     */
     public static String indexSelect(DType t) {
         return "kiln_index_select_" + suffix(t);
     }
 
-    /** {@code (long long n, T* out, Layout, int dim, const long long* index, long long indexStride, const T* src, Layout)}. */
+    /**
+     * {@code (long long n, T* out, Layout outL, int dim, const long long* index, long long indexStride,
+     * const T* src, Layout srcL)}, n = src numel.
+     */
     public static String indexAdd(DType t) {
         return "kiln_index_add_" + exactSuffix(t);
     }
 
-    /** {@code (const T* in, int N, int C, int H, int W, <Window2d>, T* cols, long long batchStride, long long rowStride)}. */
+    /**
+     * {@code (const T* in, int N, int C, int H, int W, <Window2d: 10 ints>, T* cols, long long colsBatchStride,
+     * long long colsRowStride)}.
+     */
     public static String im2col(DType t) {
         return floating("kiln_im2col", t);
     }
 
-    /** {@code (const T* cols, long long batchStride, long long rowStride, int N, int C, int H, int W, <Window2d>, T* out)}. */
+    /**
+     * {@code (const T* cols, long long colsBatchStride, long long colsRowStride, int N, int C, int H, int W,
+     * <Window2d: 10 ints>, T* out)}.
+     */
     public static String col2im(DType t) {
         return floating("kiln_col2im", t);
     }
@@ -237,7 +261,10 @@ public final class KernelNames {
         return floating("kiln_max_pool2d_backward", t);
     }
 
-    /** {@code (const T* grad, const long long* indices, long long planes, long long outPlane, long long inPlane, T* gradIn)}. */
+    /**
+     * {@code (const T* grad, const long long* indices, long long planes, long long outPlane, long long inPlane,
+     * T* gradIn)}: atomics into a zeroed gradIn; deterministic only for non-overlapping windows.
+     */
     public static String maxPool2dBackwardScatter(DType t) {
         return floating("kiln_max_pool2d_backward_scatter", t);
     }
@@ -282,7 +309,10 @@ public final class KernelNames {
         return floating("kiln_normal", t);
     }
 
-    /** {@code (long long n, unsigned long long seed, unsigned long long offset, long long lo, long long hi, long long* out)}. */
+    /**
+     * {@code (long long n, unsigned long long seed, unsigned long long offset, long long lo, long long hi,
+     * long long* out)}.
+     */
     public static final String RANDINT_I64 = "kiln_randint_i64";
 
     /** {@code (int transA, int transB, int M, int N, int K, A, lda, strideA, B, ldb, strideB, C, ldc, strideC)}. */
@@ -302,18 +332,18 @@ public final class KernelNames {
     private static Map<String, Kernel> buildCatalog() {
         Map<String, Kernel> c = new LinkedHashMap<>();
         for (DType t : STORAGE) {
-            add(c, Family.POINTWISE, 6, unary(t));
             add(c, Family.POINTWISE, 5, logicalNot(t));
             add(c, Family.POINTWISE, 8, binary(t));
             add(c, Family.POINTWISE, 8, compare(t));
             add(c, Family.POINTWISE, 9, where(t));
-            add(c, Family.POINTWISE, 7, clamp(t));
             add(c, Family.REDUCE, 6, reduceLast(t));
             add(c, Family.REDUCE, 6, reduceLastThread(t));
             add(c, Family.INDEX, 8, gather(t));
             add(c, Family.INDEX, 8, indexSelect(t));
         }
         for (DType t : ALL) {
+            add(c, Family.POINTWISE, 6, unary(t));
+            add(c, Family.POINTWISE, 7, clamp(t));
             add(c, Family.POINTWISE, 4, fill(t));
             add(c, Family.INDEX, 9, scatter(t));
             add(c, Family.INDEX, 8, indexAdd(t));

@@ -6,17 +6,14 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.kiln.backend.cuda.KernelNames.Family;
 import dev.kiln.testing.KilnTest;
-import java.io.File;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,15 +29,15 @@ class PtxSourcesTest extends KilnTest {
 
     @Test
     void shippedPtxIsRebuiltByteForByteFromTheSources(@TempDir Path out) throws Exception {
-        Optional<Path> nvcc = findNvcc();
-        Assumptions.assumeTrue(nvcc.isPresent(),
-                "nvcc is not on PATH nor at /usr/local/cuda/bin/nvcc: the shipped PTX is not rebuilt here");
+        Optional<Path> nvcc = Nvcc.find();
+        Assumptions.assumeTrue(nvcc.isPresent(), Nvcc.MISSING);
         String shippedBy = release(PtxFiles.shipped(Family.POINTWISE));
-        String local = release(run(List.of(nvcc.get().toString(), "--version"), null, out).output());
+        String local = release(Nvcc.run(List.of(nvcc.get().toString(), "--version"), Map.of(), null, out, 1).output());
         Assumptions.assumeTrue(shippedBy.equals(local), "the shipped PTX was written by '" + shippedBy
                 + "' but this nvcc is '" + local + "': run build-ptx.sh with that version to compare");
 
-        Result build = run(List.of("bash", SCRIPT.toString(), out.toString()), nvcc.get(), out);
+        Nvcc.Result build = Nvcc.run(List.of("bash", SCRIPT.toString(), out.toString()),
+                Map.of("NVCC", nvcc.get().toString()), null, out, 10);
         assertEquals(0, build.exitCode(), "build-ptx.sh failed:\n" + build.output());
         for (Family f : Family.values()) {
             Path built = out.resolve(f.name().toLowerCase() + ".ptx");
@@ -52,14 +49,6 @@ class PtxSourcesTest extends KilnTest {
                         + firstDifference(shipped, rebuilt) + ")");
             }
         }
-    }
-
-    private static Optional<Path> findNvcc() {
-        String path = System.getenv("PATH");
-        Stream<Path> onPath = path == null ? Stream.empty()
-                : Stream.of(path.split(File.pathSeparator)).map(d -> Path.of(d, "nvcc"));
-        return Stream.concat(onPath, Stream.of(Path.of("/usr/local/cuda/bin/nvcc")))
-                .filter(Files::isExecutable).findFirst();
     }
 
     private static String release(String text) {
@@ -76,25 +65,5 @@ class PtxSourcesTest extends KilnTest {
             }
         }
         return "shipped has " + a.length + " lines, rebuilt " + b.length;
-    }
-
-    private record Result(int exitCode, String output) {
-    }
-
-    /** Runs a command with a timeout (10 minutes: a 2-core machine compiles all families in about 20 s). */
-    private static Result run(List<String> command, Path nvcc, Path scratch) throws IOException, InterruptedException {
-        Path log = Files.createTempFile(scratch, "log", ".txt");
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        if (nvcc != null) {
-            pb.environment().put("NVCC", nvcc.toString());
-        }
-        Process p = pb.start();
-        if (!p.waitFor(10, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            fail("timed out after 10 minutes: " + String.join(" ", command));
-        }
-        String output = Files.readString(log);
-        Files.delete(log);
-        return new Result(p.exitValue(), output);
     }
 }
