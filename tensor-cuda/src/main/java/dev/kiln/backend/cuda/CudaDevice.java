@@ -32,14 +32,17 @@ final class CudaDevice implements DeviceQueue {
     final CUstream stream;
     private final CudaCachingAllocator allocator;
     private final int ordinal;
+    private final CUdevice handle;
     private final CUcontext context;
     private final int multiprocessors;
     private final String name;
     private final Map<KernelNames.Family, CUmodule> modules = new ConcurrentHashMap<>();
     private final Map<String, CUfunction> functions = new ConcurrentHashMap<>();
 
-    private CudaDevice(int ordinal, CUcontext context, CUstream stream, int multiprocessors, String name) {
+    private CudaDevice(int ordinal, CUdevice handle, CUcontext context, CUstream stream, int multiprocessors,
+                       String name) {
         this.ordinal = ordinal;
+        this.handle = handle;
         this.device = Device.cuda(ordinal);
         this.context = context;
         this.stream = stream;
@@ -64,7 +67,23 @@ final class CudaDevice implements DeviceQueue {
         byte[] nameBytes = new byte[256];
         String name = JCudaDriver.cuDeviceGetName(nameBytes, nameBytes.length, dev) == 0
                 ? cString(nameBytes) : "unknown GPU";
-        return new CudaDevice(ordinal, ctx, stream, Math.max(sms[0], 1), name);
+        return new CudaDevice(ordinal, dev, ctx, stream, Math.max(sms[0], 1), name);
+    }
+
+    /**
+     * Gives the primary context back (a device the probe opened but cannot use: a context holds device memory);
+     * this object is unusable afterwards. Errors are ignored: this runs on a failure path.
+     */
+    void release() {
+        JCudaDriver.cuStreamDestroy(stream);
+        JCudaDriver.cuDevicePrimaryCtxRelease(handle);
+    }
+
+    /** The {@code .version} line of a family's shipped PTX (e.g. {@code 9.0}), for error messages. */
+    static String ptxIsaVersion(KernelNames.Family family) {
+        String text = new String(readPtx(family), StandardCharsets.US_ASCII);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^\\.version (\\S+)").matcher(text);
+        return m.find() ? m.group(1) : "unknown";
     }
 
     private static String cString(byte[] bytes) {

@@ -47,9 +47,8 @@ final class CudaPointwise extends KernelFamily implements PointwiseKernels {
                 d.gridStride(KernelNames.logicalNot(in.dtype()), n, new Params().i64(n).elements(in).elements(out));
                 return;
             }
-            DType produced = byteResult(in.dtype());
-            if (out.dtype() != produced) {
-                Scratch.through(d, out, produced, tmp -> unary(op, in, tmp));
+            if (out.dtype() != in.dtype()) {
+                Scratch.through(d, out, in.dtype(), tmp -> unary(op, in, tmp));
                 return;
             }
             d.gridStride(KernelNames.unary(in.dtype()), n,
@@ -116,20 +115,6 @@ final class CudaPointwise extends KernelFamily implements PointwiseKernels {
         }
         requireSameDtype("clamp", in, out);
         DeviceQueue d = queue(out);
-        try {
-            if (in.dtype() == DType.BOOL) {
-                Scratch.through(d, out, DType.UINT8, tmp -> launchClamp(d, in, min, max, tmp));
-                return;
-            }
-            launchClamp(d, in, min, max, out);
-        } finally {
-            Reference.reachabilityFence(in);
-            Reference.reachabilityFence(out);
-        }
-    }
-
-    private static void launchClamp(DeviceQueue d, KernelArg in, double min, double max, KernelArg out) {
-        long n = out.numel();
         try {
             d.gridStride(KernelNames.clamp(in.dtype()), n,
                     new Params().i64(n).elements(in).f64(min).f64(max).elements(out));
@@ -221,15 +206,6 @@ final class CudaPointwise extends KernelFamily implements PointwiseKernels {
             Reference.reachabilityFence(buf);
         }
         return true;
-    }
-
-    /**
-     * What the same-dtype kernels write for {@code t}: bool tensors are computed as bytes (the u8 kernels) into a
-     * uint8 scratch tensor, whose conversion to bool then stores {@code != 0}, as the CPU stores a bool (e.g. the
-     * negation of true is the byte 255, which must be stored as 1).
-     */
-    private static DType byteResult(DType t) {
-        return t == DType.BOOL ? DType.UINT8 : t;
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.kiln.backend.cuda;
 
 import dev.kiln.backend.KernelArg;
+import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Device;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -24,8 +25,11 @@ final class CudaRuntime {
     private static final Pattern MISSING_LIBRARY =
             Pattern.compile("([\\w.+-]+\\.so(\\.\\d+)*): cannot open shared object file[^\\n]*");
 
-    /** The probe's outcome. */
-    record Probe(int count, String reason) {
+    /** The probe's outcome; {@code first} is device 0, opened by the probe (null when none is usable). */
+    record Probe(int count, String reason, CudaDevice first) {
+        Probe(int count, String reason) {
+            this(count, reason, null);
+        }
     }
 
     private static volatile Probe probe;
@@ -50,6 +54,9 @@ final class CudaRuntime {
                 if (p == null) {
                     p = runProbe();
                     devices = new AtomicReferenceArray<>(p.count());
+                    if (p.first() != null) {
+                        devices.set(0, p.first());
+                    }
                     probe = p;
                     LOG.log(System.Logger.Level.INFO, p.count() > 0
                             ? "Kiln: " + p.count() + " CUDA device(s) available"
@@ -78,9 +85,31 @@ final class CudaRuntime {
                 return new Probe(0, "the NVIDIA driver reports no CUDA device (CUDA_VISIBLE_DEVICES="
                         + System.getenv("CUDA_VISIBLE_DEVICES") + ")");
             }
-            return new Probe(count[0], "");
+            return loadKernels(count[0]);
         } catch (Throwable t) { // UnsatisfiedLinkError, NoClassDefFoundError, CudaException, ...: never fatal
             return new Probe(0, describe(t));
+        }
+    }
+
+    /**
+     * Opens device 0 and loads one PTX module, so that a driver too old for the shipped PTX (its ISA version sets
+     * the minimum driver: {@code CUDA_ERROR_UNSUPPORTED_PTX_VERSION}) counts as no GPU, with the reason, instead of
+     * failing the first kernel. The smallest module is used: the driver JIT-compiles it (once per machine: the
+     * result is cached).
+     */
+    private static Probe loadKernels(int count) {
+        CudaDevice first = CudaDevice.open(0);
+        try {
+            first.function(KernelNames.catalog().get(KernelNames.gemm(DType.FLOAT32)));
+            return new Probe(count, "", first);
+        } catch (CudaDriverException e) {
+            first.release();
+            int[] version = new int[1];
+            JCudaDriver.cuDriverGetVersion(version);
+            return new Probe(0, "the NVIDIA driver (CUDA " + version[0] / 1000 + "." + version[0] % 1000 / 10
+                    + ") cannot load Kiln's kernels, PTX ISA " + CudaDevice.ptxIsaVersion(KernelNames.Family.GEMM)
+                    + " (" + e.getMessage() + "); a newer NVIDIA driver is needed (tensor-cuda/src/main/cuda/README.md, "
+                    + "\"PTX version and the driver it needs\")");
         }
     }
 

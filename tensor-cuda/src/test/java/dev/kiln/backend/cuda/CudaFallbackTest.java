@@ -107,6 +107,15 @@ class CudaFallbackTest extends KilnTest {
         assertThrows(UnsupportedOperationException.class, () -> cuda.memory().synchronize(CUDA));
     }
 
+    /** The probe names the shipped PTX's ISA version when a driver cannot load it. */
+    @Test
+    void readsTheShippedPtxIsaVersion() {
+        assertTrue(CudaDevice.ptxIsaVersion(KernelNames.Family.GEMM).matches("\\d+\\.\\d+"),
+                CudaDevice.ptxIsaVersion(KernelNames.Family.GEMM));
+        byte[] ptx = CudaDevice.readPtx(KernelNames.Family.POINTWISE);
+        assertEquals(0, ptx[ptx.length - 1], "NUL-terminated for cuModuleLoadData");
+    }
+
     /** The one-line reason is cut out of JCuda's multi-line loader error (its text as seen on a driverless host). */
     @Test
     void describesJCudasLoaderErrorInOneLine() {
