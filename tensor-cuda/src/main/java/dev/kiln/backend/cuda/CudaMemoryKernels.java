@@ -18,7 +18,7 @@ import org.apache.arrow.memory.BufferAllocator;
  * host memory, the driver stages the bytes and returns only when the host side may be reused). No size limit
  * applies (the driver takes a {@code size_t}), so nothing is chunked. Pinned staging buffers are not used: they
  * pay off only for overlapping copies with compute, which {@code Tensor.to} cannot (it returns a usable tensor),
- * and no GPU was at hand to measure the difference; see the report in the module README.
+ * and no GPU was at hand to measure the difference (see tensor-cuda/README.md).
  *
  * <p>Java arrays ({@link #write}, {@link #read}, single elements) go through the same asynchronous calls on the
  * stream. JCuda pins (or copies) an array only for the duration of the call, which is enough because an array is
@@ -35,9 +35,7 @@ final class CudaMemoryKernels implements MemoryKernels {
         Storage s = Storage.onDevice(d.allocator().allocate(byteSize));
         if (zeroed && byteSize > 0) {
             try {
-                d.makeCurrent();
-                Cu.check(JCudaDriver.cuMemsetD8Async(Cu.device(s.address()), (byte) 0, byteSize, d.stream),
-                        "cuMemsetD8Async", d);
+                d.memsetZero(s.address(), byteSize);
             } catch (RuntimeException e) {
                 s.release();
                 throw e;

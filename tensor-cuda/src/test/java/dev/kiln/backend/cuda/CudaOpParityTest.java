@@ -42,7 +42,12 @@ class CudaOpParityTest extends GpuTest {
         List<Sample> samples = op.fastPath() == null ? op.samples() : op.fastPathSamples();
         for (Sample s : samples) {
             for (DType dtype : op.dtypes()) {
-                check(s, dtype, t -> t.to(CUDA), t -> t.to(Device.CPU), tol(dtype));
+                check(s, dtype, t -> t.to(CUDA), t -> {
+                    if (!t.device().equals(CUDA)) {
+                        throw new AssertionError(s.key() + ": a result left the GPU (on " + t.device() + ")");
+                    }
+                    return t.to(Device.CPU);
+                }, tol(dtype));
             }
         }
     }
@@ -95,8 +100,7 @@ class CudaOpParityTest extends GpuTest {
         List<Tensor> got = Autograd.grad(List.of(y), diff, List.of(g), false, false);
         List<Tensor> out = new ArrayList<>();
         for (int i = 0; i < diff.size(); i++) {
-            Tensor d = diff.get(i);
-            out.add(got.get(i) != null ? got.get(i) : Tensor.zeros(d.dtype(), d.shape()).to(d.device()));
+            out.add(got.get(i) != null ? got.get(i) : Tensor.zerosLike(diff.get(i))); // unused input: zeros there
         }
         return out;
     }
