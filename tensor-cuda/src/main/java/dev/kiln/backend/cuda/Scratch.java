@@ -39,7 +39,7 @@ final class Scratch {
         return copy;
     }
 
-    /** Runs {@code body} into a scratch tensor of {@code dtype} shaped like {@code out}, then copies it to {@code out}. */
+    /** Runs {@code body} into a scratch tensor of {@code dtype} shaped like {@code out}, then copies it to out. */
     static void through(DeviceQueue d, KernelArg out, DType dtype, Consumer<KernelArg> body) {
         KernelArg tmp = allocate(d, dtype, out.shape());
         try {
