@@ -59,7 +59,7 @@ final class CudaRuntime {
                     }
                     probe = p;
                     LOG.log(System.Logger.Level.INFO, p.count() > 0
-                            ? "Kiln: " + p.count() + " CUDA device(s), cuda:0 is " + p.first()
+                            ? "Kiln: " + p.count() + " CUDA device(s), the first " + p.first()
                             : "Kiln: CUDA unavailable, tensors stay on the CPU: " + p.reason());
                 }
             }
