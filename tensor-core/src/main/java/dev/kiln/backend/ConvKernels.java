@@ -27,8 +27,12 @@ public interface ConvKernels {
      */
     void maxPool2d(KernelArg in, Window2d w, KernelArg out, KernelArg indices);
 
-    /** {@code gradIn} (overwritten) = each {@code grad} element added at its saved argmax in the input plane. */
-    void maxPool2dBackward(KernelArg grad, KernelArg indices, KernelArg gradIn);
+    /**
+     * {@code gradIn} (overwritten) = each {@code grad} element added at its saved argmax in the input plane. The
+     * window is the forward's: a backend may use it to gather, per input element, from the windows that cover it
+     * (deterministic, no atomics) instead of scattering.
+     */
+    void maxPool2dBackward(KernelArg grad, KernelArg indices, Window2d w, KernelArg gradIn);
 
     /**
      * Average pooling (dilation 1). The divisor is the window's area clipped to the padded input when

@@ -67,7 +67,8 @@ public final class Pooling {
             Tensor gradIn = Kernels.emptyLike(c.grad(), c.grad().dtype(), inShape);
             try (var g = Autograd.noGrad()) {
                 Tensor gc = Views.contiguous(c.grad());
-                Dispatch.on(gc, c.saved(0), gradIn).conv().maxPool2dBackward(gc.arg(), c.saved(0).arg(), gradIn.arg());
+                Dispatch.on(gc, c.saved(0), gradIn).conv()
+                        .maxPool2dBackward(gc.arg(), c.saved(0).arg(), w, gradIn.arg());
                 Kernels.release(gc, c.grad());
             }
             return new Tensor[] {gradIn};

@@ -216,7 +216,7 @@ final class CpuConv implements ConvKernels {
     }
 
     @Override
-    public void maxPool2dBackward(KernelArg grad, KernelArg indices, KernelArg gradIn) {
+    public void maxPool2dBackward(KernelArg grad, KernelArg indices, Window2d w, KernelArg gradIn) {
         pool.maxPool2dBackward(grad, indices, gradIn);
     }
 

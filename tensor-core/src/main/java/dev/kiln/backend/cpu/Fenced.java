@@ -249,9 +249,9 @@ final class Fenced {
         }
 
         @Override
-        public void maxPool2dBackward(KernelArg grad, KernelArg indices, KernelArg gradIn) {
+        public void maxPool2dBackward(KernelArg grad, KernelArg indices, Window2d w, KernelArg gradIn) {
             try {
-                k.maxPool2dBackward(grad, indices, gradIn);
+                k.maxPool2dBackward(grad, indices, w, gradIn);
             } finally {
                 fence(grad, indices, gradIn);
             }

@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Device;
+import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import dev.kiln.testing.HostDeviceBackend;
 import dev.kiln.testing.KilnTest;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,13 +35,22 @@ class DeviceSeamParityTest extends KilnTest {
         try (HostDeviceBackend device = HostDeviceBackend.install(); TensorScope tensors = TensorScope.open()) {
             for (Sample s : op.samples()) {
                 for (DType dtype : op.dtypes()) {
-                    CudaParityTest.check(s, dtype, t -> t.to(DEVICE), t -> {
+                    DeviceParity.check(s, dtype, t -> t.to(DEVICE), t -> {
                         assertEquals(DEVICE, t.device(), s.key() + ": result left the device");
                         return t.to(Device.CPU);
-                    });
+                    }, 0); // the same kernels on both sides: equal bit for bit
                 }
             }
         }
+    }
+
+    /** The comparison must fail for a "device" whose results are off: here the CPU with a nudged copy. */
+    @Test
+    void theHarnessRejectsADeviceThatDisagrees() {
+        Sample add = OpTable.get("add").samples().get(0);
+        DeviceParity.check(add, DType.FLOAT64, Tensor::clone, UnaryOperator.identity(), 0);
+        assertThrows(AssertionError.class,
+                () -> DeviceParity.check(add, DType.FLOAT64, Tensor::clone, t -> t.mul(1 + 1e-8), 1e-10));
     }
 
     @Test
@@ -47,11 +58,11 @@ class DeviceSeamParityTest extends KilnTest {
         try (HostDeviceBackend device = HostDeviceBackend.install(); TensorScope tensors = TensorScope.open()) {
             Sample s = OpTable.all().get(0).samples().get(0);
             try (TensorScope failed = TensorScope.openTemporaries()) { // what the failed check left behind
-                assertThrows(AssertionError.class, () -> CudaParityTest.check(s, DType.FLOAT64, t -> t,
+                assertThrows(AssertionError.class, () -> DeviceParity.check(s, DType.FLOAT64, t -> t,
                         t -> {
                             assertEquals(DEVICE, t.device(), "result left the device");
                             return t;
-                        }));
+                        }, 0));
             }
         }
     }

@@ -12,8 +12,8 @@ import java.util.stream.Stream;
 /**
  * The op table: every differentiable op with its samples, the single list the generic harnesses iterate
  * ({@code OpGradCheckTest}, {@code OpReferenceTest}, {@code OpTorchReferenceTest}, {@code Float32FastPathTest},
- * {@code CudaParityTest}); {@code OpTableCoverageTest} fails when a backward formula registered in
- * {@code dev.kiln.ops} has no entry here. To add an op: add an {@link OpInfo} to its family's list (or a new family
+ * and {@code DeviceParity}: the stand-in device here, the GPU in tensor-cuda); {@code OpTableCoverageTest} fails
+ * when a backward formula registered in {@code dev.kiln.ops} has no entry here. To add an op: add an {@link OpInfo} to its family's list (or a new family
  * below), with its PyTorch expression per sample, then regenerate the torch references
  * ({@code src/test/python/README.md}).
  */

@@ -53,12 +53,10 @@ final class CudaConv extends KernelFamily implements ConvKernels {
                 out, indices);
     }
 
+    /** The deterministic gather kernel: one thread per input pixel sums the outputs whose argmax it is. */
     @Override
-    public void maxPool2dBackward(KernelArg grad, KernelArg indices, KernelArg gradIn) {
+    public void maxPool2dBackward(KernelArg grad, KernelArg indices, Window2d w, KernelArg gradIn) {
         requireContiguous(gradIn, "max_pool2d_backward");
-        long planes = gradIn.size(0) * gradIn.size(1);
-        long inPlane = gradIn.size(2) * gradIn.size(3);
-        long outPlane = grad.size(2) * grad.size(3);
         DeviceQueue d = queue(gradIn);
         KernelArg g = grad.isContiguous() ? grad : Scratch.contiguousCopy(d, grad);
         KernelArg idx = indices.isContiguous() ? indices : Scratch.contiguousCopy(d, indices);
@@ -66,9 +64,8 @@ final class CudaConv extends KernelFamily implements ConvKernels {
             if (gradIn.numel() == 0) {
                 return;
             }
-            d.memsetZero(gradIn.dataAddress(), gradIn.numel() * gradIn.dtype().byteSize());
-            d.gridStride(KernelNames.maxPool2dBackwardScatter(gradIn.dtype()), planes * outPlane,
-                    new Params().ptr(g.dataAddress()).ptr(idx.dataAddress()).i64(planes).i64(outPlane).i64(inPlane)
+            d.gridStride(KernelNames.maxPool2dBackward(gradIn.dtype()), gradIn.numel(),
+                    new Params().ptr(g.dataAddress()).ptr(idx.dataAddress()).dims(gradIn).window(w)
                             .ptr(gradIn.dataAddress()));
         } finally {
             if (g != grad) {

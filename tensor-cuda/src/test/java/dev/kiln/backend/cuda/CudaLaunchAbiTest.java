@@ -34,8 +34,9 @@ import org.junit.jupiter.api.Test;
  */
 class CudaLaunchAbiTest extends KilnTest {
     private static final Map<KernelNames.Family, Map<String, List<String>>> PTX = PtxFiles.shippedEntries();
-    /** kiln_max_pool2d_backward_* needs the window, which ConvKernels.maxPool2dBackward does not receive. */
-    private static final Set<String> UNREACHABLE = Set.of("kiln_max_pool2d_backward_f32", "kiln_max_pool2d_backward_f64");
+    /** The scatter variant serves callers without the window; the SPI passes the window, so it is never used. */
+    private static final Set<String> UNREACHABLE = Set.of("kiln_max_pool2d_backward_scatter_f32",
+            "kiln_max_pool2d_backward_scatter_f64");
 
     private final FakeGpu gpu = new FakeGpu();
     private final CudaPointwise pointwise = new CudaPointwise(gpu.queues());
@@ -130,7 +131,7 @@ class CudaLaunchAbiTest extends KilnTest {
         conv.im2col(img, w, cols);
         conv.col2im(cols, w, img);
         conv.maxPool2d(img, w, pooled, indices);
-        conv.maxPool2dBackward(pooled, indices, img);
+        conv.maxPool2dBackward(pooled, indices, w, img);
         conv.avgPool2d(img, w, true, pooled);
         conv.avgPool2dBackward(pooled, w, false, img);
         conv.adaptiveAvgPool2d(img, pooled);
@@ -319,14 +320,15 @@ class CudaLaunchAbiTest extends KilnTest {
     }
 
     @Test
-    void maxPoolBackwardZeroesThenScattersAtTheSavedArgmax() {
+    void maxPoolBackwardGathersPerInputPixelWithTheWindow() {
         KernelArg grad = gpu.tensor(DType.FLOAT32, 2, 3, 2, 2);
         KernelArg indices = gpu.tensor(DType.INT64, 2, 3, 2, 2);
         KernelArg gradIn = gpu.tensor(DType.FLOAT32, 2, 3, 5, 5);
-        conv.maxPool2dBackward(grad, indices, gradIn);
-        assertEquals(List.of("memset", "kiln_max_pool2d_backward_scatter_f32"), gpu.names());
+        Window2d w = new Window2d(3, 3, 2, 2, 0, 0, 1, 1, 2, 2); // overlapping windows: a scatter would race
+        conv.maxPool2dBackward(grad, indices, w, gradIn);
+        assertEquals(List.of("kiln_max_pool2d_backward_f32"), gpu.names(), "no memset, no atomics");
         Params p = gpu.last().params();
-        assertEquals(List.of(6L, 4L, 25L), List.of(p.bits(2), p.bits(3), p.bits(4)));
+        assertEquals(List.of(2L, 3L, 5L, 5L, 3L), List.of(p.bits(2), p.bits(3), p.bits(4), p.bits(5), p.bits(6)));
         FakeGpu.release(grad, indices, gradIn);
     }
 
