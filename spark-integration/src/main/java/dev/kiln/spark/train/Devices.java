@@ -23,23 +23,27 @@ final class Devices {
             return Device.CPU;
         }
         String[] gpus = task.resources().contains("gpu") ? task.resources().apply("gpu").addresses() : new String[0];
-        return choose(device, gpus, Device.cudaIsAvailable(), Devices::cudaProblem);
+        return choose(device, gpus, Device::cudaIsAvailable, Devices::cudaProblem);
     }
 
-    /** The decision itself, from the task's GPU addresses and whether CUDA works in this JVM. */
-    static Device choose(String device, String[] gpus, boolean cuda, java.util.function.Supplier<String> problem) {
+    /**
+     * The decision itself, from the task's GPU addresses and whether CUDA works in this JVM (probed only when a GPU
+     * was assigned: the probe loads JCuda's natives).
+     */
+    static Device choose(String device, String[] gpus, java.util.function.BooleanSupplier cudaWorks,
+                         java.util.function.Supplier<String> problem) {
         if ("cpu".equals(device)) {
             return Device.CPU;
         }
         if ("auto".equals(device)) {
-            return gpus.length > 0 && cuda ? cudaDevice(gpus[0]) : Device.CPU;
+            return gpus.length > 0 && cudaWorks.getAsBoolean() ? cudaDevice(gpus[0]) : Device.CPU;
         }
         if (gpus.length == 0) {
             throw new UnsupportedOperationException("setDevice(\"cuda\"): Spark assigned this task no GPU; set "
                     + "spark.task.resource.gpu.amount (and spark.executor.resource.gpu.amount with a discovery script), "
                     + "or use setDevice(\"auto\") to fall back to the CPU");
         }
-        if (!cuda) {
+        if (!cudaWorks.getAsBoolean()) {
             throw new UnsupportedOperationException("setDevice(\"cuda\"): Spark assigned this task GPU(s) "
                     + String.join(",", gpus) + " but Kiln cannot use CUDA on this executor: "
                     + problem.get() + ". Use setDevice(\"auto\") to fall back to the CPU");

@@ -13,27 +13,27 @@ class DevicesTest {
 
     @Test
     void cudaUsesTheGpuSparkAssignedToTheTask() {
-        assertEquals(Device.cuda(3), Devices.choose("cuda", new String[] {"3", "5"}, true, () -> ""));
-        assertEquals(Device.cuda(1), Devices.choose("auto", new String[] {" 1"}, true, () -> ""));
+        assertEquals(Device.cuda(3), Devices.choose("cuda", new String[] {"3", "5"}, () -> true, () -> ""));
+        assertEquals(Device.cuda(1), Devices.choose("auto", new String[] {" 1"}, () -> true, () -> ""));
     }
 
     @Test
     void autoFallsBackToTheCpu() {
-        assertEquals(Device.CPU, Devices.choose("auto", new String[] {"0"}, false, () -> "no driver"));
-        assertEquals(Device.CPU, Devices.choose("auto", NONE, true, () -> ""));
-        assertEquals(Device.CPU, Devices.choose("cpu", new String[] {"0"}, true, () -> ""));
+        assertEquals(Device.CPU, Devices.choose("auto", new String[] {"0"}, () -> false, () -> "no driver"));
+        assertEquals(Device.CPU, Devices.choose("auto", NONE, () -> true, () -> ""));
+        assertEquals(Device.CPU, Devices.choose("cpu", new String[] {"0"}, () -> true, () -> ""));
     }
 
     @Test
     void cudaWithoutAGpuOrWithoutCudaSaysWhatIsMissing() {
-        var none = assertThrows(UnsupportedOperationException.class, () -> Devices.choose("cuda", NONE, true, () -> ""));
+        var none = assertThrows(UnsupportedOperationException.class, () -> Devices.choose("cuda", NONE, () -> true, () -> ""));
         assertTrue(none.getMessage().contains("spark.task.resource.gpu.amount"), none.getMessage());
         var broken = assertThrows(UnsupportedOperationException.class,
-                () -> Devices.choose("cuda", new String[] {"0"}, false, () -> "libcuda.so.1 not found"));
+                () -> Devices.choose("cuda", new String[] {"0"}, () -> false, () -> "libcuda.so.1 not found"));
         assertTrue(broken.getMessage().contains("GPU(s) 0") && broken.getMessage().contains("libcuda.so.1"),
                 broken.getMessage());
         var odd = assertThrows(IllegalArgumentException.class,
-                () -> Devices.choose("cuda", new String[] {"GPU-8f2a"}, true, () -> ""));
+                () -> Devices.choose("cuda", new String[] {"GPU-8f2a"}, () -> true, () -> ""));
         assertTrue(odd.getMessage().contains("GPU-8f2a"), odd.getMessage());
     }
 }
