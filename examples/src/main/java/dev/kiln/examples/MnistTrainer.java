@@ -12,6 +12,7 @@ import dev.kiln.nn.CrossEntropyLoss;
 import dev.kiln.nn.Module;
 import dev.kiln.optim.Adam;
 import dev.kiln.optim.lr.StepLR;
+import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import java.io.IOException;
@@ -43,17 +44,20 @@ final class MnistTrainer {
                 .add("batch-size", Kind.POSITIVE_INT, "B", "128", "training batch size")
                 .add("plot", Kind.PATH, "FILE.png", defaultPlot, "where the loss/accuracy PNG goes")
                 .add("seed", Kind.LONG, "S", "1", "random seed (initial weights, shuffling, dropout)")
+                .add("device", Kind.STRING, "DEV", "auto", "cpu, cuda, cuda:N, or auto (the GPU when one is usable, "
+                        + "else the CPU)")
                 .positional("data");
     }
 
     /** Trains the model {@code factory} builds; returns the final test accuracy in percent. */
     static double run(String name, Supplier<Module> factory, Flags.Values a) throws IOException {
         Kiln.manualSeed(a.longValue("seed"));
+        Device device = device(a.string("device"));
         int epochs = a.integer("epochs");
         Path plot = a.path("plot");
         try (MnistData.Split trainSplit = MnistData.load(a.path("data"), "train");
              MnistData.Split testSplit = MnistData.load(a.path("data"), "t10k");
-             Module model = factory.get();
+             Module model = factory.get().to(device); // before the optimizer takes its parameters
              CrossEntropyLoss criterion = new CrossEntropyLoss();
              Adam optimizer = new Adam(model.parameters(), a.number("lr"));
              DataLoader<List<Tensor>> trainLoader = DataLoader.builder(trainSplit.dataset())
@@ -61,18 +65,18 @@ final class MnistTrainer {
              DataLoader<List<Tensor>> testLoader = DataLoader.builder(testSplit.dataset()).batchSize(1000).build()) {
             StepLR scheduler = new StepLR(optimizer, 1, a.number("gamma"));
             System.out.println(model);
-            System.out.printf(Locale.ROOT, "train %d, test %d samples from %s%n", trainSplit.dataset().size(),
-                    testSplit.dataset().size(), a.path("data"));
+            System.out.printf(Locale.ROOT, "train %d, test %d samples from %s, on %s%n", trainSplit.dataset().size(),
+                    testSplit.dataset().size(), a.path("data"), device);
             Curves curves = new Curves();
             ProgressLine progress = ProgressLine.stdout();
             long start = System.nanoTime();
             double acc = 0;
             for (int epoch = 1; epoch <= epochs; epoch++) {
                 long t0 = System.nanoTime();
-                double meanLoss = trainEpoch(model, criterion, optimizer, trainLoader, trainSplit.dataset().size(),
-                        curves, progress, epoch, epochs);
+                double meanLoss = trainEpoch(model, device, criterion, optimizer, trainLoader,
+                        trainSplit.dataset().size(), curves, progress, epoch, epochs);
                 double seconds = (System.nanoTime() - t0) / 1e9;
-                acc = evaluate(model, testLoader) * 100;
+                acc = evaluate(model, device, testLoader) * 100;
                 curves.accuracy(epoch, acc);
                 scheduler.step();
                 progress.finishLine();
@@ -87,7 +91,15 @@ final class MnistTrainer {
         }
     }
 
-    private static double trainEpoch(Module model, CrossEntropyLoss criterion, Adam optimizer,
+    /** {@code --device}: PyTorch's device strings, or auto (the GPU when one is usable, as the MNIST example does). */
+    static Device device(String spec) {
+        if ("auto".equals(spec)) {
+            return Device.cudaIsAvailable() ? Device.cuda(0) : Device.CPU;
+        }
+        return Device.parse(spec);
+    }
+
+    private static double trainEpoch(Module model, Device device, CrossEntropyLoss criterion, Adam optimizer,
                                      DataLoader<List<Tensor>> loader, long total, Curves curves,
                                      ProgressLine progress, int epoch, int epochs) {
         model.train();
@@ -98,7 +110,7 @@ final class MnistTrainer {
         for (Batch batch : loader) {
             try (batch; TensorScope scope = TensorScope.open()) {
                 optimizer.zeroGrad();
-                Tensor loss = criterion.forward(model.forward(batch.features()), batch.labels());
+                Tensor loss = criterion.forward(model.forward(batch.features().to(device)), batch.labels().to(device));
                 loss.backward();
                 optimizer.step();
                 double l = loss.item();
@@ -112,15 +124,15 @@ final class MnistTrainer {
     }
 
     /** Test accuracy: {@code model.eval()}, no autograd, argmax over the logits. */
-    static double evaluate(Module model, DataLoader<List<Tensor>> loader) {
+    static double evaluate(Module model, Device device, DataLoader<List<Tensor>> loader) {
         model.eval();
         long correct = 0;
         long total = 0;
         try (var noGrad = Autograd.noGrad()) {
             for (Batch batch : loader) {
                 try (batch; TensorScope scope = TensorScope.open()) {
-                    Tensor pred = model.forward(batch.features()).argmax(1, false);
-                    correct += (long) pred.eq(batch.labels()).sum().item();
+                    Tensor pred = model.forward(batch.features().to(device)).argmax(1, false);
+                    correct += (long) pred.eq(batch.labels().to(device)).sum().item();
                     total += batch.batchSize();
                 }
             }

@@ -1,6 +1,7 @@
 package dev.kiln.backend;
 
 import dev.kiln.memory.Storage;
+import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Device;
 import org.apache.arrow.memory.BufferAllocator;
 
@@ -44,4 +45,25 @@ public interface MemoryKernels {
 
     /** Waits until all work queued on {@code device} has finished (a no-op on the host). */
     void synchronize(Device device);
+
+    /**
+     * The byte count of a {@link #write}/{@link #read} pair, after checking that the Java array's type matches the
+     * dtype's storage and its length the element count, and that the tensor is contiguous; for every backend.
+     */
+    static long checkedBytes(Object javaArray, KernelArg t) {
+        DType d = t.dtype();
+        int length = java.lang.reflect.Array.getLength(javaArray);
+        boolean match = switch (d) {
+            case FLOAT32 -> javaArray instanceof float[];
+            case FLOAT64 -> javaArray instanceof double[];
+            case INT64 -> javaArray instanceof long[];
+            case INT32 -> javaArray instanceof int[];
+            case UINT8, BOOL -> javaArray instanceof byte[];
+        };
+        if (!match || length != t.numel() || !(t.isContiguous() || length == 0)) {
+            throw new IllegalArgumentException("cannot copy a " + javaArray.getClass().getSimpleName() + " of length "
+                    + length + " to or from " + (t.isContiguous() ? "" : "non-contiguous ") + t);
+        }
+        return (long) length * d.byteSize();
+    }
 }

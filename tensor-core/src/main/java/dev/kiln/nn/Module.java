@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
  * Base class of every layer and model, like {@code torch.nn.Module}.
@@ -262,17 +264,7 @@ public abstract class Module implements AutoCloseable {
             throw new IllegalArgumentException("nn.Module.to only accepts floating point or complex dtypes, but got "
                     + "desired dtype=" + dtype.torchName());
         }
-        Map<Tensor, Tensor> converted = new IdentityHashMap<>();
-        try (var g = Autograd.noGrad()) {
-            for (Module m : modules()) {
-                m.parameters.replaceAll((k, p) -> castOwned(p, dtype, converted, true));
-                m.buffers.replaceAll((k, b) -> castOwned(b, dtype, converted, false));
-            }
-        }
-        for (Tensor old : converted.keySet()) {
-            old.close();
-        }
-        return this;
+        return replaceTensors(t -> t.dtype().isFloatingPoint() && t.dtype() != dtype, t -> t.to(dtype));
     }
 
     /**
@@ -283,45 +275,39 @@ public abstract class Module implements AutoCloseable {
      * backend's error, naming the device.
      */
     public Module to(Device device) {
-        Map<Tensor, Tensor> moved = new IdentityHashMap<>();
+        return replaceTensors(t -> !t.device().equals(device), t -> t.to(device));
+    }
+
+    /**
+     * Replaces each parameter and buffer (of this module and all descendants) that {@code needs} it by
+     * {@code convert(it)}, a new leaf: a parameter keeps {@code requiresGrad} and its {@code .grad} is converted too.
+     * A tensor shared by several modules (tied weights) is converted once and stays shared; the old ones are closed.
+     */
+    private Module replaceTensors(Predicate<Tensor> needs, UnaryOperator<Tensor> convert) {
+        Map<Tensor, Tensor> converted = new IdentityHashMap<>();
         try (var g = Autograd.noGrad()) {
             for (Module m : modules()) {
-                m.parameters.replaceAll((k, p) -> moveOwned(p, device, moved, true));
-                m.buffers.replaceAll((k, b) -> moveOwned(b, device, moved, false));
+                m.parameters.replaceAll((k, p) -> replaceOwned(p, needs, convert, converted, true));
+                m.buffers.replaceAll((k, b) -> replaceOwned(b, needs, convert, converted, false));
             }
         }
-        for (Tensor old : moved.keySet()) {
+        for (Tensor old : converted.keySet()) {
             old.close();
         }
         return this;
     }
 
-    private static Tensor moveOwned(Tensor t, Device device, Map<Tensor, Tensor> moved, boolean parameter) {
-        if (t == null || t.device().equals(device)) {
-            return t;
-        }
-        return moved.computeIfAbsent(t, old -> {
-            Tensor fresh = TensorScope.detach(old.to(device));
-            if (parameter) {
-                fresh.requiresGrad_(old.requiresGrad());
-                if (old.grad() != null) {
-                    fresh.setGrad(TensorScope.detach(old.grad().to(device)));
-                }
-            }
-            return fresh;
-        });
-    }
-
-    private static Tensor castOwned(Tensor t, DType dtype, Map<Tensor, Tensor> converted, boolean parameter) {
-        if (t == null || !t.dtype().isFloatingPoint() || t.dtype() == dtype) {
+    private static Tensor replaceOwned(Tensor t, Predicate<Tensor> needs, UnaryOperator<Tensor> convert,
+                                       Map<Tensor, Tensor> converted, boolean parameter) {
+        if (t == null || !needs.test(t)) {
             return t;
         }
         return converted.computeIfAbsent(t, old -> {
-            Tensor fresh = TensorScope.detach(old.to(dtype));
+            Tensor fresh = TensorScope.detach(convert.apply(old));
             if (parameter) {
                 fresh.requiresGrad_(old.requiresGrad());
                 if (old.grad() != null) {
-                    fresh.setGrad(TensorScope.detach(old.grad().to(dtype)));
+                    fresh.setGrad(TensorScope.detach(convert.apply(old.grad())));
                 }
             }
             return fresh;

@@ -49,7 +49,7 @@ final class CpuMemory implements MemoryKernels {
                 }
                 return;
             }
-            Unsafe.copyArray(javaArray, dst.dataAddress(), checkedBytes(javaArray, dst), false);
+            Unsafe.copyArray(javaArray, dst.dataAddress(), MemoryKernels.checkedBytes(javaArray, dst), false);
         } finally {
             Reference.reachabilityFence(dst);
         }
@@ -58,29 +58,12 @@ final class CpuMemory implements MemoryKernels {
     @Override
     public void read(KernelArg src, Object javaArray) {
         try {
-            Unsafe.copyArray(javaArray, src.dataAddress(), checkedBytes(javaArray, src), true);
+            Unsafe.copyArray(javaArray, src.dataAddress(), MemoryKernels.checkedBytes(javaArray, src), true);
         } finally {
             Reference.reachabilityFence(src);
         }
     }
 
-    /** The byte count of an array/tensor pair, after checking that the array type matches the dtype's storage. */
-    static long checkedBytes(Object array, KernelArg t) {
-        DType d = t.dtype();
-        int length = java.lang.reflect.Array.getLength(array);
-        boolean match = switch (d) {
-            case FLOAT32 -> array instanceof float[];
-            case FLOAT64 -> array instanceof double[];
-            case INT64 -> array instanceof long[];
-            case INT32 -> array instanceof int[];
-            case UINT8, BOOL -> array instanceof byte[];
-        };
-        if (!match || length != t.numel() || !(t.isContiguous() || length == 0)) {
-            throw new IllegalArgumentException("cannot copy a " + array.getClass().getSimpleName() + " of length "
-                    + length + " to or from " + (t.isContiguous() ? "" : "non-contiguous ") + t);
-        }
-        return (long) length * d.byteSize();
-    }
 
     @Override
     public double getDouble(KernelArg t, long storageIndex) {

@@ -101,7 +101,7 @@ final class CudaMemoryKernels implements MemoryKernels {
         try {
             Object array = javaArray instanceof double[] values && dst.dtype() != DType.FLOAT64
                     ? HostElements.convert(values, dst.dtype()) : javaArray;
-            long bytes = HostElements.checkedBytes(array, dst);
+            long bytes = MemoryKernels.checkedBytes(array, dst);
             if (bytes == 0) {
                 return;
             }
@@ -117,7 +117,7 @@ final class CudaMemoryKernels implements MemoryKernels {
     @Override
     public void read(KernelArg src, Object javaArray) {
         try {
-            long bytes = HostElements.checkedBytes(javaArray, src);
+            long bytes = MemoryKernels.checkedBytes(javaArray, src);
             if (bytes == 0) {
                 return;
             }

@@ -1,8 +1,6 @@
 package dev.kiln.backend.cuda;
 
-import dev.kiln.backend.KernelArg;
 import dev.kiln.tensor.DType;
-import java.lang.reflect.Array;
 import jcuda.Pointer;
 
 /**
@@ -51,23 +49,6 @@ final class HostElements {
         }
     }
 
-    /** The byte count of an array/tensor pair, after checking the array type matches the dtype's storage. */
-    static long checkedBytes(Object array, KernelArg t) {
-        DType d = t.dtype();
-        int length = Array.getLength(array);
-        boolean match = switch (d) {
-            case FLOAT32 -> array instanceof float[];
-            case FLOAT64 -> array instanceof double[];
-            case INT64 -> array instanceof long[];
-            case INT32 -> array instanceof int[];
-            case UINT8, BOOL -> array instanceof byte[];
-        };
-        if (!match || length != t.numel() || !(t.isContiguous() || length == 0)) {
-            throw new IllegalArgumentException("cannot copy a " + array.getClass().getSimpleName() + " of length "
-                    + length + " to or from " + (t.isContiguous() ? "" : "non-contiguous ") + t);
-        }
-        return (long) length * d.byteSize();
-    }
 
     /** A JCuda pointer to a primitive array's elements. */
     static Pointer pointerTo(Object array) {
