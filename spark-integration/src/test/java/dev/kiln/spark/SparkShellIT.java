@@ -53,6 +53,7 @@ class SparkShellIT extends KilnTest {
         for (String e : cp.split(File.pathSeparator)) {
             String p = e.replace('\\', '/');
             boolean ours = p.contains("/dev/kiln/") || p.contains("/target/") || p.contains("/org/bytedeco/")
+                    || p.contains("/org/jcuda/")
                     || p.contains("/org/junit/") || p.contains("/org/opentest4j/")
                     || p.contains("/org/apiguardian/") || p.contains("surefire") || p.contains("/commons-pool/")
                     || p.contains("/commons-logging/");
