@@ -165,14 +165,28 @@ public abstract class Optimizer implements AutoCloseable {
         state.putAll(restored);
     }
 
+    /**
+     * A copy of a saved state tensor where its parameter lives, as PyTorch's {@code load_state_dict} casts it:
+     * the parameter's device, and its dtype for floating state (a checkpoint written on the CPU resumes on a GPU).
+     */
+    private static Tensor onParamsDevice(Tensor saved, Tensor param) {
+        Tensor typed = saved.dtype().isFloatingPoint() && param.dtype().isFloatingPoint()
+                && saved.dtype() != param.dtype() ? saved.to(param.dtype()) : saved;
+        if (typed.device().equals(param.device())) {
+            return typed == saved ? saved.clone() : typed;
+        }
+        return typed.to(param.device());
+    }
+
     private static Map<Tensor, ParamState> restoreState(StateDict saved, List<Tensor> flat) {
         Map<Tensor, ParamState> out = new IdentityHashMap<>();
         try (var noGrad = Autograd.noGrad(); var scope = TensorScope.open()) {
             for (Map.Entry<Integer, LinkedHashMap<String, Object>> e : saved.state().entrySet()) {
                 ParamState s = new ParamState();
+                Tensor param = flat.get(e.getKey());
                 for (Map.Entry<String, Object> v : e.getValue().entrySet()) {
                     if (v.getValue() instanceof Tensor t) {
-                        s.putTensor(v.getKey(), t.detach().clone());
+                        s.putTensor(v.getKey(), onParamsDevice(t.detach(), param));
                     } else {
                         s.putNumber(v.getKey(), ((Number) v.getValue()).doubleValue());
                     }

@@ -148,6 +148,34 @@ class DeviceSeamTest extends KilnTest {
     }
 
     @Test
+    void optimizerStateSavedOnTheCpuResumesOnTheDevice() {
+        try (HostDeviceBackend gpu = HostDeviceBackend.install(); TensorScope s = TensorScope.open()) {
+            Kiln.manualSeed(5);
+            Linear cpuModel = new Linear(3, 2);
+            Linear devModel = new Linear(3, 2);
+            devModel.loadStateDict(cpuModel.stateDict());
+            devModel.to(CUDA);
+            Tensor x = Tensor.randn(4, 3);
+            try (Adam cpuOpt = new Adam(cpuModel.parameters(), 0.1); Adam devOpt = new Adam(devModel.parameters(), 0.1)) {
+                cpuOpt.zeroGrad();
+                cpuModel.forward(x).sum().backward();
+                cpuOpt.step();
+                devOpt.loadStateDict(cpuOpt.stateDict()); // exp_avg etc. were written on the CPU
+                devModel.loadStateDict(cpuModel.stateDict());
+                for (Optimizer o : java.util.List.<Optimizer>of(cpuOpt, devOpt)) {
+                    Linear m = o == cpuOpt ? cpuModel : devModel;
+                    o.zeroGrad();
+                    m.forward(x.to(m.weight().device())).sum().backward();
+                    o.step(); // a state tensor left on the CPU would fail here with the mixed-device error
+                }
+                assertArrayEquals(cpuModel.weight().toFloatArray(), devModel.weight().toFloatArray());
+            }
+            cpuModel.close();
+            devModel.close();
+        }
+    }
+
+    @Test
     void checkpointsOfADeviceModelRoundTrip(@TempDir Path dir) throws Exception {
         try (HostDeviceBackend gpu = HostDeviceBackend.install(); TensorScope s = TensorScope.open()) {
             Linear model = new Linear(4, 2);
