@@ -23,6 +23,16 @@ public interface ConvKernels {
     void col2im(Tensor cols, Window2d w, Tensor out);
 
     /**
+     * Direct convolution, {@code out[n, o] = bias[o] + sum over o's group of weight[o, c] (x) in[n, c]} with window
+     * {@code w}, on contiguous {@code in [N, C, H, W]}, {@code weight [O, C/groups, kh, kw]}, {@code bias [O]} (or
+     * null), {@code out [N, O, oh, ow]}. Returns false, writing nothing, where the backend has no such kernel (the op
+     * layer then runs im2col + GEMM).
+     */
+    default boolean conv2d(Tensor in, Tensor weight, Tensor bias, Window2d w, int groups, Tensor out) {
+        return false;
+    }
+
+    /**
      * Max pooling: {@code out[n, c, oy, ox]} is the max over the window (padding never wins; NaN propagates), and
      * {@code indices} (int64, same shape) holds its flat position {@code iy * W + ix} in the input plane.
      */

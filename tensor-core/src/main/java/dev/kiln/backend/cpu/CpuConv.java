@@ -208,6 +208,13 @@ final class CpuConv implements ConvKernels {
         }
     }
 
+    @Override
+    public boolean conv2d(Tensor in, Tensor weight, Tensor bias, Window2d w, int groups, Tensor out) {
+        return in.dtype() == DType.FLOAT32 && DnnlConv.use() && DnnlConv.forward(in.size(0), in.size(1), in.size(2),
+                in.size(3), weight.size(0), w, groups, in.dataAddress(), weight.dataAddress(),
+                bias == null ? 0 : bias.dataAddress(), out.dataAddress());
+    }
+
     // ---------------------------------------------------------------- pooling (see CpuPool)
 
     @Override

@@ -241,6 +241,15 @@ final class Fenced {
         }
 
         @Override
+        public boolean conv2d(Tensor in, Tensor weight, Tensor bias, Window2d w, int groups, Tensor out) {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+                return k.conv2d(in, weight, bias, w, groups, out);
+            } finally {
+                fence(in, weight, bias, out);
+            }
+        }
+
+        @Override
         public void maxPool2d(Tensor in, Window2d w, Tensor out, Tensor indices) {
             try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.maxPool2d(in, w, out, indices);
