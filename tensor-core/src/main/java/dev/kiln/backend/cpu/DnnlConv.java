@@ -8,6 +8,7 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import dev.kiln.backend.Window2d;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
@@ -59,6 +60,7 @@ final class DnnlConv {
             return true;
         }
     };
+    private static final LongAdder EXECUTED = new LongAdder();
     private static boolean warned;
 
     private DnnlConv() {
@@ -86,10 +88,16 @@ final class DnnlConv {
             } else {
                 e.prim.execute(src, weight, dst);
             }
+            EXECUTED.increment();
             return true;
         } finally {
             release(e);
         }
+    }
+
+    /** How many convolutions oneDNN has run in this process (tests check that it, not the fallback, ran). */
+    static long executed() {
+        return EXECUTED.sum();
     }
 
     /**

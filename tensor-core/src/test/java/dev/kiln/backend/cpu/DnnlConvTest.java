@@ -69,9 +69,11 @@ class DnnlConvTest extends KilnTest {
         double tol = 2e-6 * Math.sqrt((double) c / groups * kh * kw) * 10;
         for (String layout : LAYOUTS) {
             System.setProperty("kiln.dnnl.conv", layout);
+            long before = DnnlConv.executed();
             try (TensorScope scope = TensorScope.open(); var ng = Autograd.noGrad()) {
                 assertClose(expected, F.conv2d(x, wt, b, s, p, d, groups).toFloatArray(), tol, layout);
             }
+            assertEquals(before + 1, DnnlConv.executed(), layout + ": oneDNN did not run this convolution");
         }
     }
 
@@ -84,8 +86,10 @@ class DnnlConvTest extends KilnTest {
         Tensor b = Tensor.randn(new long[] {4}, DType.FLOAT32, g);
         long[] one = {1};
         double[] expected = reference(x, wt, b, one, null, new long[] {1, 2}, 1, "same");
+        long before = DnnlConv.executed();
         try (var ng = Autograd.noGrad()) {
             Tensor y = F.conv2d(x, wt, b, one, "same", new long[] {1, 2}, 1);
+            assertEquals(before + 1, DnnlConv.executed(), "oneDNN did not run the convolution");
             assertEquals(List.of(2L, 4L, 8L, 7L), List.of(y.size(0), y.size(1), y.size(2), y.size(3)));
             assertClose(expected, y.toFloatArray(), 1e-4, "same");
         }
@@ -107,6 +111,7 @@ class DnnlConvTest extends KilnTest {
             cases.add(new Tensor[] {x, wt});
             expected.add(reference(x, wt, null, one, one, one, 1, null));
         }
+        long before = DnnlConv.executed();
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             List<Future<?>> done = new ArrayList<>();
@@ -127,6 +132,7 @@ class DnnlConvTest extends KilnTest {
             for (Future<?> f : done) {
                 f.get(120, TimeUnit.SECONDS);
             }
+            assertTrue(DnnlConv.executed() - before >= 4 * 3 * shapes, "oneDNN did not run every convolution");
         } finally {
             pool.shutdownNow();
             assertTrue(pool.awaitTermination(30, TimeUnit.SECONDS));
