@@ -32,6 +32,20 @@ public interface ConvKernels {
         return false;
     }
 
+    /** {@link #conv2d}'s input gradient: {@code gradIn} (overwritten) = the adjoint applied to {@code grad}; or false. */
+    default boolean conv2dBackwardData(Tensor grad, Tensor weight, Window2d w, int groups, Tensor gradIn) {
+        return false;
+    }
+
+    /**
+     * {@link #conv2d}'s weight gradient {@code gradWeight[o, c, i, j] = sum_{n,y,x} grad[n, o, y, x] in[n, c, ...]}
+     * and, unless null, {@code gradBias[o] = sum_{n,y,x} grad[n, o, y, x]} (both overwritten); or false.
+     */
+    default boolean conv2dBackwardWeights(Tensor in, Tensor grad, Window2d w, int groups, Tensor gradWeight,
+                                          Tensor gradBias) {
+        return false;
+    }
+
     /**
      * Max pooling: {@code out[n, c, oy, ox]} is the max over the window (padding never wins; NaN propagates), and
      * {@code indices} (int64, same shape) holds its flat position {@code iy * W + ix} in the input plane.

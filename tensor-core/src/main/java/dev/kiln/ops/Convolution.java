@@ -87,7 +87,7 @@ public final class Convolution {
                 ? window(1, k[0], 1, stride[0], 0, pad[0], 0, pad[1], 1, dilation[0], 1, in[0])
                 : window(k[0], k[1], stride[0], stride[1], pad[0], pad[1], pad[2], pad[3], dilation[0], dilation[1],
                         in[0], in[1]);
-        Tensor y = DirectConv.conv2d(x4, w4, bias, win, groups);
+        Tensor y = DirectConv.conv2d(x4, w4, bias, win, groups, Convolution::gemm);
         y = y != null ? y : gemm(x4, w4, bias, win, groups);
         if (spatial == 1) {
             y = Views.squeeze(y, 2);

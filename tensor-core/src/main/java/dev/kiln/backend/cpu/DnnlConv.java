@@ -1,24 +1,18 @@
 package dev.kiln.backend.cpu;
 
-import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
-import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
-import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
-import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
-
 import dev.kiln.backend.Window2d;
+import dev.kiln.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
-import org.bytedeco.dnnl.dnnl_memory_desc;
-import org.bytedeco.dnnl.dnnl_primitive_attr;
-import org.bytedeco.dnnl.dnnl_primitive_desc;
-import org.bytedeco.dnnl.global.dnnl;
 
 /**
  * float32 2-d convolution through oneDNN's direct convolution primitives (what libtorch runs on CPU), on raw
  * addresses of contiguous tensors: {@code src [N, C, H, W]}, {@code weight [OC, C/groups, kh, kw]},
  * {@code bias [OC]} (or 0), {@code dst [N, OC, oh, ow]}:
- * {@code dst[n, o, y, x] = bias[o] + sum_{c in group(o), i, j} weight[o, c, i, j] * src[n, c, y*sh - ph + i*dh, x*sw - pw + j*dw]}.
+ * {@code dst[n, o, y, x] = bias[o] + sum_{c in group(o), i, j} weight[o, c, i, j] * src[n, c, y*sh - ph + i*dh, x*sw - pw + j*dw]},
+ * and its two gradients (backward data: {@code diffSrc} from {@code diffDst} and the weights; backward weights:
+ * {@code diffWeight} and {@code diffBias} from {@code src} and {@code diffDst}).
  *
  * <p>Primitives are cached by shape in a small LRU shared by all threads (several Spark tasks per JVM): creating one
  * JIT-compiles a kernel, which costs milliseconds. A shape oneDNN cannot run is remembered and answered with
@@ -28,11 +22,21 @@ import org.bytedeco.dnnl.global.dnnl;
  * and this thread may use every core, since oneDNN's OpenMP team always does).
  */
 final class DnnlConv {
-    private static final System.Logger LOG = System.getLogger(DnnlConv.class.getName());
     private static final int CAPACITY = 32;
 
+    /** The sizes of one convolution: input {@code [n, c, h, w]}, {@code oc} output channels, window, groups. */
+    record Geometry(long n, long c, long h, long w, long oc, Window2d win, int groups) {
+    }
+
+    /** The geometry of {@code conv(in, weight)} with window {@code w}. */
+    static Geometry geometry(Tensor in, Tensor weight, Window2d w, int groups) {
+        return new Geometry(in.size(0), in.size(1), in.size(2), in.size(3), weight.size(0), w, groups);
+    }
+
+    enum Kind { FORWARD, BACKWARD_DATA, BACKWARD_WEIGHTS }
+
     /** What one cached primitive computes; {@code layout} is the src/weights/dst layout policy it was built with. */
-    private record Key(long n, long c, long h, long w, long oc, Window2d win, int groups, boolean bias, String layout) {
+    record Key(Kind kind, Geometry g, boolean bias, String layout) {
     }
 
     /** A cache slot: {@code prim} is null when oneDNN has no implementation for the key. */
@@ -61,41 +65,37 @@ final class DnnlConv {
         }
     };
     private static final LongAdder EXECUTED = new LongAdder();
-    private static boolean warned;
 
     private DnnlConv() {
     }
 
-    /** True when {@link #forward} may be called on this thread ({@code -Dkiln.dnnl.conv=off} says never). */
+    /** True when this class may be called on this thread ({@code -Dkiln.dnnl.conv=off} says never). */
     static boolean use() {
         return DnnlGemm.use() && !"off".equals(layout());
     }
 
-    /**
-     * The convolution above; returns false (nothing written) when oneDNN has no implementation for the shape.
-     * Requires {@link #use()}.
-     */
-    static boolean forward(long n, long c, long h, long w, long oc, Window2d win, int groups, long src, long weight,
-                           long bias, long dst) {
-        Key key = new Key(n, c, h, w, oc, win, groups, bias != 0, layout());
-        Entry e = acquire(key);
-        try {
-            if (e.prim == null) {
-                return false;
-            }
-            if (bias != 0) {
-                e.prim.execute(src, weight, dst, bias);
-            } else {
-                e.prim.execute(src, weight, dst);
-            }
-            EXECUTED.increment();
-            return true;
-        } finally {
-            release(e);
-        }
+    /** {@code dst = conv(src, weight) + bias} ({@code bias} 0: none); false, nothing written, if oneDNN can't. */
+    static boolean forward(Geometry g, long src, long weight, long bias, long dst) {
+        return bias != 0 ? run(new Key(Kind.FORWARD, g, true, layout()), src, weight, dst, bias)
+                : run(new Key(Kind.FORWARD, g, false, layout()), src, weight, dst);
     }
 
-    /** How many convolutions oneDNN has run in this process (tests check that it, not the fallback, ran). */
+    /** {@code diffSrc} (overwritten) = the adjoint of the convolution applied to {@code diffDst}. */
+    static boolean backwardData(Geometry g, long diffDst, long weight, long diffSrc) {
+        return run(new Key(Kind.BACKWARD_DATA, g, false, layout()), diffDst, weight, diffSrc);
+    }
+
+    /**
+     * {@code diffWeight} (overwritten) {@code [o, c, i, j] = sum_{n,y,x} diffDst[n, o, y, x] * src[n, c, ...]} and,
+     * unless {@code diffBias} is 0, {@code diffBias[o] = sum_{n,y,x} diffDst[n, o, y, x]}.
+     */
+    static boolean backwardWeights(Geometry g, long src, long diffDst, long diffWeight, long diffBias) {
+        return diffBias != 0
+                ? run(new Key(Kind.BACKWARD_WEIGHTS, g, true, layout()), src, diffDst, diffWeight, diffBias)
+                : run(new Key(Kind.BACKWARD_WEIGHTS, g, false, layout()), src, diffDst, diffWeight);
+    }
+
+    /** How many primitives this class has run in this process (tests check that it, not the fallback, ran). */
     static long executed() {
         return EXECUTED.sum();
     }
@@ -109,11 +109,26 @@ final class DnnlConv {
         return System.getProperty("kiln.dnnl.conv", "any/any/any");
     }
 
+    private static boolean run(Key key, long... addresses) {
+        Entry e = acquire(key);
+        try {
+            if (e.prim == null) {
+                return false;
+            }
+            e.prim.execute(addresses);
+            EXECUTED.increment();
+            return true;
+        } finally {
+            release(e);
+        }
+    }
+
     private static Entry acquire(Key key) {
         synchronized (CACHE) {
             Entry e = CACHE.get(key);
             if (e == null) {
-                e = new Entry(create(key)); // under the lock: creation is rare and JIT-compiles once per shape
+                // under the lock: creation is rare (once per shape) and JIT-compiles a kernel
+                e = new Entry(DnnlConvPrimitives.create(key));
                 CACHE.put(key, e);
             }
             e.users++;
@@ -127,80 +142,6 @@ final class DnnlConv {
             if (e.users == 0 && e.evicted && e.prim != null) {
                 e.prim.close();
             }
-        }
-    }
-
-    private static DnnlPrimitive create(Key k) {
-        Window2d win = k.win;
-        long[] srcDims = {k.n, k.c, k.h, k.w};
-        long[] dstDims = {k.n, k.oc, win.oh(), win.ow()};
-        long[] weiDims = k.groups == 1 ? new long[] {k.oc, k.c, win.kh(), win.kw()}
-                : new long[] {k.groups, k.oc / k.groups, k.c / k.groups, win.kh(), win.kw()};
-        int weiTag = k.groups == 1 ? dnnl.dnnl_oihw : dnnl.dnnl_goihw;
-        String[] layout = k.layout.split("/");
-        dnnl_memory_desc srcUser = Dnnl.desc(srcDims, dnnl.dnnl_nchw);
-        dnnl_memory_desc weiUser = Dnnl.desc(weiDims, weiTag);
-        dnnl_memory_desc dstUser = Dnnl.desc(dstDims, dnnl.dnnl_nchw);
-        dnnl_memory_desc biasUser = Dnnl.desc(new long[] {k.oc}, dnnl.dnnl_x);
-        dnnl_memory_desc srcAsk = Dnnl.desc(srcDims, tag(layout[0], dnnl.dnnl_nchw));
-        dnnl_memory_desc weiAsk = Dnnl.desc(weiDims, tag(layout[1], weiTag));
-        dnnl_memory_desc dstAsk = Dnnl.desc(dstDims, tag(layout[2], dnnl.dnnl_nchw));
-        dnnl_primitive_attr attr = Dnnl.userScratchpad();
-        dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        try {
-            int status = dnnl.dnnl_convolution_forward_primitive_desc_create(pd, Dnnl.engine(),
-                    dnnl.dnnl_forward_inference, dnnl.dnnl_convolution_direct, srcAsk, weiAsk,
-                    k.bias ? biasUser : null, dstAsk, new long[] {win.sh(), win.sw()},
-                    new long[] {win.dh() - 1, win.dw() - 1}, new long[] {win.ph(), win.pw()}, padAfter(k),
-                    attr);
-            if (status != dnnl.dnnl_success) {
-                note("no oneDNN convolution for " + k + " (status " + status + "); im2col + GEMM runs it");
-                destroy(srcUser, weiUser, dstUser, biasUser);
-                return null;
-            }
-            if (!k.bias) {
-                dnnl.dnnl_memory_desc_destroy(biasUser);
-                return new DnnlPrimitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
-                        new dnnl_memory_desc[] {srcUser, weiUser, dstUser}, new boolean[] {false, false, true});
-            }
-            return new DnnlPrimitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS},
-                    new dnnl_memory_desc[] {srcUser, weiUser, dstUser, biasUser},
-                    new boolean[] {false, false, true, false});
-        } finally {
-            destroy(srcAsk, weiAsk, dstAsk);
-            dnnl.dnnl_primitive_attr_destroy(attr);
-        }
-    }
-
-    /**
-     * Trailing padding that makes oneDNN's output size {@code (in + pl + pr - ((k-1)*d + 1)) / s + 1} equal the
-     * window's {@code oh, ow} (which the op layer computed, possibly with asymmetric "same" padding).
-     */
-    private static long[] padAfter(Key k) {
-        Window2d w = k.win;
-        long ph = Math.max(0, (long) (w.oh() - 1) * w.sh() + (long) (w.kh() - 1) * w.dh() + 1 - k.h - w.ph());
-        long pw = Math.max(0, (long) (w.ow() - 1) * w.sw() + (long) (w.kw() - 1) * w.dw() + 1 - k.w - w.pw());
-        return new long[] {ph, pw};
-    }
-
-    private static int tag(String policy, int plain) {
-        return switch (policy) {
-            case "any" -> dnnl.dnnl_format_tag_any;
-            case "nhwc" -> dnnl.dnnl_nhwc;
-            default -> plain;
-        };
-    }
-
-    private static void destroy(dnnl_memory_desc... mds) {
-        for (dnnl_memory_desc md : mds) {
-            dnnl.dnnl_memory_desc_destroy(md);
-        }
-    }
-
-    private static void note(String message) {
-        if (!warned) {
-            warned = true;
-            LOG.log(System.Logger.Level.INFO, "Kiln: " + message);
         }
     }
 }

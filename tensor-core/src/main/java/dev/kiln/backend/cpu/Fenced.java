@@ -250,6 +250,25 @@ final class Fenced {
         }
 
         @Override
+        public boolean conv2dBackwardData(Tensor grad, Tensor weight, Window2d w, int groups, Tensor gradIn) {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+                return k.conv2dBackwardData(grad, weight, w, groups, gradIn);
+            } finally {
+                fence(grad, weight, gradIn);
+            }
+        }
+
+        @Override
+        public boolean conv2dBackwardWeights(Tensor in, Tensor grad, Window2d w, int groups, Tensor gradWeight,
+                                             Tensor gradBias) {
+            try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
+                return k.conv2dBackwardWeights(in, grad, w, groups, gradWeight, gradBias);
+            } finally {
+                fence(in, grad, gradWeight, gradBias);
+            }
+        }
+
+        @Override
         public void maxPool2d(Tensor in, Window2d w, Tensor out, Tensor indices) {
             try (LeakTracking.KernelSection quiet = LeakTracking.kernel()) {
                 k.maxPool2d(in, w, out, indices);
