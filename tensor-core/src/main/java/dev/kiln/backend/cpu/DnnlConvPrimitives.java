@@ -47,7 +47,10 @@ final class DnnlConvPrimitives {
                 return null;
             }
             try {
-                return primitive(k, pd, d);
+                DnnlPrimitive p = primitive(k, pd, d);
+                LOG.log(System.Logger.Level.DEBUG, () -> "Kiln: oneDNN " + p.impl + (p.reorders() ? " with reorders" : "")
+                        + " for " + k);
+                return p;
             } catch (IllegalStateException e) {
                 note("oneDNN convolution for " + k + " failed to build (" + e.getMessage() + "); im2col + GEMM runs it");
                 dnnl.dnnl_primitive_desc_destroy(pd);

@@ -4,9 +4,9 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 
-import dev.kiln.memory.Unsafe;
+import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Tensor;
 import java.lang.ref.Cleaner;
-import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc;
@@ -22,9 +22,9 @@ import org.bytedeco.javacpp.PointerPointer;
  *
  * <p>Each argument has the plain (user) memory descriptor the caller's buffer is in and the one the implementation
  * chose; where they differ the argument is reordered into (inputs) or out of (outputs) a temporary buffer around the
- * call. Temporaries and the scratchpad come from a per-thread arena ({@link Local}), never from oneDNN's own
- * allocator: the primitive is created with {@code dnnl_scratchpad_mode_user}, which oneDNN documents as safe to
- * execute from several threads at once as long as the scratchpads differ. Each thread also has its own stream.
+ * call. Temporaries and the scratchpad come from one Kiln tensor per call, never from oneDNN's own allocator: the
+ * primitive is created with {@code dnnl_scratchpad_mode_user}, which oneDNN documents as safe to execute from
+ * several threads at once as long as the scratchpads differ. Each thread has its own stream ({@link Local}).
  *
  * <p>Lifetime: {@link #close()} destroys the native objects; the caller (the cache in {@link DnnlConv}) guarantees
  * no thread is executing it then.
@@ -88,12 +88,15 @@ final class DnnlPrimitive implements AutoCloseable {
     /** Runs the primitive on {@code addresses} (one per argument, in constructor order; 0 skips the argument). */
     void execute(long... addresses) {
         Local local = Local.get();
-        long base = local.reserve(arenaBytes);
+        // Temporaries and scratchpad in one Kiln tensor: accounted like every other buffer, and recycled by
+        // HostMemoryPool (same sizes every step), so large blocks do not page-fault afresh each call.
+        Tensor arena = arenaBytes == 0 ? null : Tensor.empty(DType.FLOAT32, (arenaBytes + ALIGN) / 4);
         dnnl_memory[] user = new dnnl_memory[args.length];
         dnnl_memory[] impl = new dnnl_memory[args.length];
         dnnl_memory scratch = null;
         dnnl_exec_arg_t list = local.argList(args.length + 1);
         try {
+            long base = arena == null ? 0 : (arena.dataAddress() + ALIGN - 1) / ALIGN * ALIGN;
             long temp = base + scratchBytes;
             int n = 0;
             for (int i = 0; i < args.length; i++) {
@@ -135,6 +138,9 @@ final class DnnlPrimitive implements AutoCloseable {
             if (scratch != null) {
                 dnnl.dnnl_memory_destroy(scratch);
             }
+            if (arena != null) {
+                arena.close();
+            }
         }
     }
 
@@ -167,14 +173,10 @@ final class DnnlPrimitive implements AutoCloseable {
         }
     }
 
-    /**
-     * A thread's stream, arena and argument list. The arena only grows (to the largest primitive this thread ran);
-     * when the thread ends, the Cleaner frees it with the stream.
-     */
+    /** A thread's stream and argument lists; when the thread ends, the Cleaner destroys the stream. */
     private static final class Local {
         private static final ThreadLocal<Local> LOCAL = ThreadLocal.withInitial(Local::new);
         private final dnnl_stream stream = new dnnl_stream();
-        private final long[] arena = new long[2]; // address, bytes: shared with the cleanup action
         private dnnl_exec_arg_t list = new dnnl_exec_arg_t(8);
         private final dnnl_exec_arg_t pair = new dnnl_exec_arg_t(2);
 
@@ -182,30 +184,11 @@ final class DnnlPrimitive implements AutoCloseable {
             Dnnl.check(dnnl.dnnl_stream_create(stream, Dnnl.engine(), dnnl.dnnl_stream_default_flags),
                     "dnnl_stream_create");
             dnnl_stream s = stream;
-            long[] a = arena;
-            CLEANER.register(this, () -> { // the argument lists are freed by JavaCPP's own deallocator
-                dnnl.dnnl_stream_destroy(s);
-                if (a[0] != 0) {
-                    Unsafe.freeMemory(a[0]);
-                }
-            });
+            CLEANER.register(this, () -> dnnl.dnnl_stream_destroy(s)); // JavaCPP frees the argument lists
         }
 
         static Local get() {
             return LOCAL.get();
-        }
-
-        /** The start of an arena of at least {@code bytes}, 64-byte aligned. */
-        long reserve(long bytes) {
-            if (arena[1] < bytes + ALIGN) {
-                if (arena[0] != 0) {
-                    Unsafe.freeMemory(arena[0]);
-                    arena[0] = 0;
-                }
-                arena[0] = Unsafe.allocateMemory(bytes + ALIGN);
-                arena[1] = bytes + ALIGN;
-            }
-            return (arena[0] + ALIGN - 1) / ALIGN * ALIGN;
         }
 
         dnnl_exec_arg_t argList(int n) {
