@@ -64,7 +64,7 @@ final class DirectConv {
     /** The backend's forward kernel into a new tensor, or null if it declines. */
     private static Tensor forward(Tensor x, Tensor w, Tensor bias, Window2d win, int groups) {
         Tensor out = Tensor.empty(x.dtype(), x.size(0), w.size(0), win.oh(), win.ow());
-        boolean done;
+        boolean done = false;
         try (var ng = Autograd.noGrad()) {
             Tensor xc = Views.contiguous(x);
             Tensor wc = Views.contiguous(w);
@@ -75,12 +75,12 @@ final class DirectConv {
             if (bc != null) {
                 Kernels.release(bc, bias);
             }
+        } finally {
+            if (!done) {
+                out.close();
+            }
         }
-        if (!done) {
-            out.close();
-            return null;
-        }
-        return out;
+        return done ? out : null;
     }
 
     private static Tensor[] backward(BackwardContext c, Window2d win, int groups, boolean hasBias) {
