@@ -2,6 +2,7 @@ package dev.kiln.backend.cpu;
 
 import dev.kiln.backend.ConvKernels;
 import dev.kiln.backend.Window2d;
+import dev.kiln.backend.cpu.DnnlConv.Geometry;
 import dev.kiln.memory.Unsafe;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
@@ -210,22 +211,22 @@ final class CpuConv implements ConvKernels {
 
     @Override
     public boolean conv2d(Tensor in, Tensor weight, Tensor bias, Window2d w, int groups, Tensor out) {
-        return in.dtype() == DType.FLOAT32 && DnnlConv.use() && DnnlConv.forward(DnnlConv.geometry(in, weight, w,
-                groups), in.dataAddress(), weight.dataAddress(), bias == null ? 0 : bias.dataAddress(),
-                out.dataAddress());
+        return in.dtype() == DType.FLOAT32 && DnnlConv.use() && DnnlConv.forward(Geometry.of(in.shape(),
+                weight.size(0), w, groups), in.dataAddress(), weight.dataAddress(),
+                bias == null ? 0 : bias.dataAddress(), out.dataAddress());
     }
 
     @Override
     public boolean conv2dBackwardData(Tensor grad, Tensor weight, Window2d w, int groups, Tensor gradIn) {
-        return grad.dtype() == DType.FLOAT32 && DnnlConv.use() && DnnlConv.backwardData(DnnlConv.geometry(gradIn,
-                weight, w, groups), grad.dataAddress(), weight.dataAddress(), gradIn.dataAddress());
+        return grad.dtype() == DType.FLOAT32 && DnnlConv.use() && DnnlConv.backwardData(Geometry.of(gradIn.shape(),
+                weight.size(0), w, groups), grad.dataAddress(), weight.dataAddress(), gradIn.dataAddress());
     }
 
     @Override
     public boolean conv2dBackwardWeights(Tensor in, Tensor grad, Window2d w, int groups, Tensor gradWeight,
                                          Tensor gradBias) {
-        return in.dtype() == DType.FLOAT32 && DnnlConv.use() && DnnlConv.backwardWeights(DnnlConv.geometry(in,
-                gradWeight, w, groups), in.dataAddress(), grad.dataAddress(), gradWeight.dataAddress(),
+        return in.dtype() == DType.FLOAT32 && DnnlConv.use() && DnnlConv.backwardWeights(Geometry.of(in.shape(),
+                gradWeight.size(0), w, groups), in.dataAddress(), grad.dataAddress(), gradWeight.dataAddress(),
                 gradBias == null ? 0 : gradBias.dataAddress());
     }
 

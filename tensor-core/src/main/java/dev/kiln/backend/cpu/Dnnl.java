@@ -41,7 +41,7 @@ final class Dnnl {
         }
     }
 
-    /** A float32 descriptor of {@code dims} in the layout {@code tag} ({@code dnnl_format_tag_any} lets oneDNN pick). */
+    /** A float32 descriptor of {@code dims} in layout {@code tag} ({@code dnnl_format_tag_any}: oneDNN picks). */
     static dnnl_memory_desc desc(long[] dims, int tag) {
         dnnl_memory_desc md = new dnnl_memory_desc();
         check(dnnl.dnnl_memory_desc_create_with_tag(md, dims.length, dims, dnnl.dnnl_f32, tag),
@@ -56,7 +56,7 @@ final class Dnnl {
         return m;
     }
 
-    /** A reorder primitive {@code from -> to} with a user scratchpad (none is expected: a reorder needing one throws). */
+    /** A reorder primitive {@code from -> to}; one that would need a scratchpad throws (none is expected). */
     static dnnl_primitive reorder(dnnl_memory_desc from, dnnl_memory_desc to) {
         dnnl_primitive_attr attr = userScratchpad();
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
@@ -77,7 +77,7 @@ final class Dnnl {
         }
     }
 
-    /** Attributes with {@code dnnl_scratchpad_mode_user}: the caller passes the scratchpad (see {@link DnnlPrimitive}). */
+    /** Attributes with {@code dnnl_scratchpad_mode_user}: the caller passes the scratchpad ({@link DnnlPrimitive}). */
     static dnnl_primitive_attr userScratchpad() {
         dnnl_primitive_attr attr = new dnnl_primitive_attr();
         check(dnnl.dnnl_primitive_attr_create(attr), "dnnl_primitive_attr_create");

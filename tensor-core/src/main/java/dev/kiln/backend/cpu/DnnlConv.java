@@ -1,7 +1,6 @@
 package dev.kiln.backend.cpu;
 
 import dev.kiln.backend.Window2d;
-import dev.kiln.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
@@ -10,7 +9,8 @@ import java.util.concurrent.atomic.LongAdder;
  * float32 2-d convolution through oneDNN's direct convolution primitives (what libtorch runs on CPU), on raw
  * addresses of contiguous tensors: {@code src [N, C, H, W]}, {@code weight [OC, C/groups, kh, kw]},
  * {@code bias [OC]} (or 0), {@code dst [N, OC, oh, ow]}:
- * {@code dst[n, o, y, x] = bias[o] + sum_{c in group(o), i, j} weight[o, c, i, j] * src[n, c, y*sh - ph + i*dh, x*sw - pw + j*dw]},
+ * {@code dst[n, o, y, x] = bias[o] + sum_{c in group(o), i, j} weight[o, c, i, j]
+ *     * src[n, c, y*sh - ph + i*dh, x*sw - pw + j*dw]},
  * and its two gradients (backward data: {@code diffSrc} from {@code diffDst} and the weights; backward weights:
  * {@code diffWeight} and {@code diffBias} from {@code src} and {@code diffDst}).
  *
@@ -26,11 +26,10 @@ final class DnnlConv {
 
     /** The sizes of one convolution: input {@code [n, c, h, w]}, {@code oc} output channels, window, groups. */
     record Geometry(long n, long c, long h, long w, long oc, Window2d win, int groups) {
-    }
-
-    /** The geometry of {@code conv(in, weight)} with window {@code w}. */
-    static Geometry geometry(Tensor in, Tensor weight, Window2d w, int groups) {
-        return new Geometry(in.size(0), in.size(1), in.size(2), in.size(3), weight.size(0), w, groups);
+        /** The geometry of a convolution of an {@code in}-shaped {@code [N, C, H, W]} input to {@code oc} channels. */
+        static Geometry of(long[] in, long oc, Window2d win, int groups) {
+            return new Geometry(in[0], in[1], in[2], in[3], oc, win, groups);
+        }
     }
 
     enum Kind { FORWARD, BACKWARD_DATA, BACKWARD_WEIGHTS }

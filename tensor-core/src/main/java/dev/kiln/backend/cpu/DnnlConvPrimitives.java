@@ -48,11 +48,12 @@ final class DnnlConvPrimitives {
             }
             try {
                 DnnlPrimitive p = primitive(k, pd, d);
-                LOG.log(System.Logger.Level.DEBUG, () -> "Kiln: oneDNN " + p.impl + (p.reorders() ? " with reorders" : "")
-                        + " for " + k);
+                LOG.log(System.Logger.Level.DEBUG, () -> "Kiln: oneDNN " + p.impl
+                        + (p.reorders() ? " with reorders" : "") + " for " + k);
                 return p;
             } catch (IllegalStateException e) {
-                note("oneDNN convolution for " + k + " failed to build (" + e.getMessage() + "); im2col + GEMM runs it");
+                note("oneDNN convolution for " + k + " failed to build (" + e.getMessage()
+                        + "); im2col + GEMM runs it");
                 dnnl.dnnl_primitive_desc_destroy(pd);
                 return null;
             }
@@ -75,7 +76,8 @@ final class DnnlConvPrimitives {
                             new boolean[] {in, in, out, in})
                     : new DnnlPrimitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
                             new dnnl_memory_desc[] {d.srcUser, d.weiUser, d.dstUser}, new boolean[] {in, in, out});
-            case BACKWARD_DATA -> new DnnlPrimitive(pd, new int[] {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC},
+            case BACKWARD_DATA -> new DnnlPrimitive(pd,
+                    new int[] {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC},
                     new dnnl_memory_desc[] {d.dstUser, d.weiUser, d.srcUser}, new boolean[] {in, in, out});
             case BACKWARD_WEIGHTS -> k.bias()
                     ? new DnnlPrimitive(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS,
