@@ -22,6 +22,30 @@ public interface ConvKernels {
     void col2im(KernelArg cols, Window2d w, KernelArg out);
 
     /**
+     * Direct convolution, {@code out[n, o] = bias[o] + sum over o's group of weight[o, c] (x) in[n, c]} with window
+     * {@code w}, on contiguous {@code in [N, C, H, W]}, {@code weight [O, C/groups, kh, kw]}, {@code bias [O]} (or
+     * null), {@code out [N, O, oh, ow]}. Returns false, writing nothing, where the backend has no such kernel (the op
+     * layer then runs im2col + GEMM).
+     */
+    default boolean conv2d(KernelArg in, KernelArg weight, KernelArg bias, Window2d w, int groups, KernelArg out) {
+        return false;
+    }
+
+    /** {@link #conv2d}'s input gradient: {@code gradIn} (overwritten) = the adjoint applied to {@code grad}; or false. */
+    default boolean conv2dBackwardData(KernelArg grad, KernelArg weight, Window2d w, int groups, KernelArg gradIn) {
+        return false;
+    }
+
+    /**
+     * {@link #conv2d}'s weight gradient {@code gradWeight[o, c, i, j] = sum_{n,y,x} grad[n, o, y, x] in[n, c, ...]}
+     * and, unless null, {@code gradBias[o] = sum_{n,y,x} grad[n, o, y, x]} (both overwritten); or false.
+     */
+    default boolean conv2dBackwardWeights(KernelArg in, KernelArg grad, Window2d w, int groups, KernelArg gradWeight,
+                                          KernelArg gradBias) {
+        return false;
+    }
+
+    /**
      * Max pooling: {@code out[n, c, oy, ox]} is the max over the window (padding never wins; NaN propagates), and
      * {@code indices} (int64, same shape) holds its flat position {@code iy * W + ix} in the input plane.
      */

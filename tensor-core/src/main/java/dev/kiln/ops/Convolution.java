@@ -16,7 +16,8 @@ import dev.kiln.tensor.TensorScope;
  * weight viewed as {@code [O, C*kh*kw]}, {@code y[n] = W cols[n] + b} (per group, on the matching block of rows).
  * It is composed from differentiable ops ({@link Im2Col#unfold}, {@link Linalg#matmul}, add), so autograd gives
  * {@code grad_input = fold(W^T G)}, {@code grad_weight = sum_n G[n] cols[n]^T}, {@code grad_bias = sum G} and
- * double backward with no hand-written gradient here. The transposed convolution is the adjoint:
+ * double backward with no hand-written gradient here. {@link DirectConv} runs first: where the backend has direct
+ * kernels (oneDNN for float32 on CPU) the convolution is one node over them. The transposed convolution is the adjoint:
  * {@code y = fold(W^T x)}. 1-d convolution runs as 2-d on a height-1 image.
  */
 public final class Convolution {
@@ -87,7 +88,8 @@ public final class Convolution {
                 ? window(1, k[0], 1, stride[0], 0, pad[0], 0, pad[1], 1, dilation[0], 1, in[0])
                 : window(k[0], k[1], stride[0], stride[1], pad[0], pad[1], pad[2], pad[3], dilation[0], dilation[1],
                         in[0], in[1]);
-        Tensor y = gemm(x4, w4, bias, win, groups);
+        Tensor y = DirectConv.conv2d(x4, w4, bias, win, groups, Convolution::gemm);
+        y = y != null ? y : gemm(x4, w4, bias, win, groups);
         if (spatial == 1) {
             y = Views.squeeze(y, 2);
         }

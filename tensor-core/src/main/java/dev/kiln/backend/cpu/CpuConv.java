@@ -2,6 +2,7 @@ package dev.kiln.backend.cpu;
 
 import dev.kiln.backend.ConvKernels;
 import dev.kiln.backend.Window2d;
+import dev.kiln.backend.cpu.DnnlConv.Geometry;
 import dev.kiln.memory.Unsafe;
 import dev.kiln.tensor.DType;
 import dev.kiln.backend.KernelArg;
@@ -206,6 +207,27 @@ final class CpuConv implements ConvKernels {
             long t = to + 8L * i * stride;
             Unsafe.putDouble(t, Unsafe.getDouble(t) + Unsafe.getDouble(from + 8L * i));
         }
+    }
+
+    @Override
+    public boolean conv2d(KernelArg in, KernelArg weight, KernelArg bias, Window2d w, int groups, KernelArg out) {
+        return in.dtype() == DType.FLOAT32 && DnnlConv.use() && DnnlConv.forward(Geometry.of(in.shape(),
+                weight.size(0), w, groups), in.dataAddress(), weight.dataAddress(),
+                bias == null ? 0 : bias.dataAddress(), out.dataAddress());
+    }
+
+    @Override
+    public boolean conv2dBackwardData(KernelArg grad, KernelArg weight, Window2d w, int groups, KernelArg gradIn) {
+        return grad.dtype() == DType.FLOAT32 && DnnlConv.use() && DnnlConv.backwardData(Geometry.of(gradIn.shape(),
+                weight.size(0), w, groups), grad.dataAddress(), weight.dataAddress(), gradIn.dataAddress());
+    }
+
+    @Override
+    public boolean conv2dBackwardWeights(KernelArg in, KernelArg grad, Window2d w, int groups, KernelArg gradWeight,
+                                         KernelArg gradBias) {
+        return in.dtype() == DType.FLOAT32 && DnnlConv.use() && DnnlConv.backwardWeights(Geometry.of(in.shape(),
+                gradWeight.size(0), w, groups), in.dataAddress(), grad.dataAddress(), gradWeight.dataAddress(),
+                gradBias == null ? 0 : gradBias.dataAddress());
     }
 
     // ---------------------------------------------------------------- pooling (see CpuPool)

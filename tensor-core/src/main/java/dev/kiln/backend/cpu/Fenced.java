@@ -240,6 +240,34 @@ final class Fenced {
         }
 
         @Override
+        public boolean conv2d(KernelArg in, KernelArg weight, KernelArg bias, Window2d w, int groups, KernelArg out) {
+            try {
+                return k.conv2d(in, weight, bias, w, groups, out);
+            } finally {
+                fence(in, weight, bias, out);
+            }
+        }
+
+        @Override
+        public boolean conv2dBackwardData(KernelArg grad, KernelArg weight, Window2d w, int groups, KernelArg gradIn) {
+            try {
+                return k.conv2dBackwardData(grad, weight, w, groups, gradIn);
+            } finally {
+                fence(grad, weight, gradIn);
+            }
+        }
+
+        @Override
+        public boolean conv2dBackwardWeights(KernelArg in, KernelArg grad, Window2d w, int groups, KernelArg gradWeight,
+                                             KernelArg gradBias) {
+            try {
+                return k.conv2dBackwardWeights(in, grad, w, groups, gradWeight, gradBias);
+            } finally {
+                fence(in, grad, gradWeight, gradBias);
+            }
+        }
+
+        @Override
         public void maxPool2d(KernelArg in, Window2d w, KernelArg out, KernelArg indices) {
             try {
                 k.maxPool2d(in, w, out, indices);
