@@ -1,0 +1,100 @@
+package dev.kiln.backend.cpu;
+
+import dev.kiln.backend.KernelArg;
+import dev.kiln.memory.Unsafe;
+import dev.kiln.tensor.DType;
+
+/**
+ * The pass that finishes a fused linear layer after its GEMM: {@code out[i, j] = act(out[i, j] + bias[j])} over a
+ * contiguous {@code [M, N]} product, where {@code act} is ReLU ({@code Math.max(v, 0)}: NaN propagates, -0 becomes
+ * +0, exactly {@link F32Loops#relu}) or the identity. One read and one write of the product, instead of the unfused
+ * bias add and ReLU ops' two passes and two freshly allocated outputs.
+ *
+ * <p>NOTE: oneDNN's matmul primitive could apply both inside its GEMM, but its ReLU post-op maps NaN to 0 (it is a
+ * {@code vmaxps} against zero; checked with oneDNN 3.11), which breaks {@code torch.relu}'s NaN propagation, and
+ * without ReLU the bias alone would still leave one pass to do. So the GEMM stays {@link Blas}'s and this pass runs
+ * over the product while it is still in cache.
+ *
+ * <p>float32 rows go through {@link F32Loops}' tile scheme (bulk copy into a small array, a loop C2 vectorises,
+ * bulk copy out); float64 uses a plain loop.
+ */
+final class LinearEpilogue {
+    private static final int TILE = 1024;
+    private static final ThreadLocal<float[]> TILES = ThreadLocal.withInitial(() -> new float[TILE]);
+
+    private LinearEpilogue() {
+    }
+
+    /** Applies bias (may be null) and, if asked, ReLU in place over {@code out} ({@code [m, n]}, contiguous). */
+    static void apply(KernelArg out, KernelArg bias, boolean relu, long m, long n) {
+        if (bias == null && !relu) {
+            return;
+        }
+        long po = out.dataAddress();
+        if (out.dtype() == DType.FLOAT32) {
+            float[] b = bias == null ? null : floats(bias, n);
+            Parallel.forRange(m, n, (start, end) -> {
+                for (long r = start; r < end; r++) {
+                    f32Row(po + 4 * r * n, n, b, relu);
+                }
+            });
+        } else {
+            long pb = bias == null ? 0 : bias.dataAddress();
+            long sb = bias == null ? 0 : 8 * bias.stride(0);
+            Parallel.forRange(m, n, (start, end) -> {
+                for (long r = start; r < end; r++) {
+                    f64Row(po + 8 * r * n, n, pb, sb, relu);
+                }
+            });
+        }
+    }
+
+    /** The bias as a Java array, read once per call (any stride). */
+    private static float[] floats(KernelArg bias, long n) {
+        float[] b = new float[(int) n];
+        long p = bias.dataAddress();
+        long step = 4 * bias.stride(0);
+        if (step == 4) {
+            Unsafe.copyToArray(p, b, 0, b.length);
+        } else {
+            for (int j = 0; j < b.length; j++) {
+                b[j] = Unsafe.getFloat(p + j * step);
+            }
+        }
+        return b;
+    }
+
+    private static void f32Row(long row, long n, float[] bias, boolean relu) {
+        float[] t = TILES.get();
+        for (long s = 0; s < n; s += TILE) {
+            int len = (int) Math.min(TILE, n - s);
+            int off = (int) s;
+            Unsafe.copyToArray(row + 4 * s, t, 0, len);
+            if (bias == null) {
+                for (int j = 0; j < len; j++) {
+                    t[j] = Math.max(t[j], 0f);
+                }
+            } else if (relu) {
+                for (int j = 0; j < len; j++) {
+                    t[j] = Math.max(t[j] + bias[off + j], 0f);
+                }
+            } else {
+                for (int j = 0; j < len; j++) {
+                    t[j] = t[j] + bias[off + j];
+                }
+            }
+            Unsafe.copyFromArray(t, 0, row + 4 * s, len);
+        }
+    }
+
+    private static void f64Row(long row, long n, long pb, long sb, boolean relu) {
+        for (long j = 0; j < n; j++) {
+            long p = row + 8 * j;
+            double v = Unsafe.getDouble(p);
+            if (pb != 0) {
+                v += Unsafe.getDouble(pb + j * sb);
+            }
+            Unsafe.putDouble(p, relu ? Math.max(v, 0.0) : v);
+        }
+    }
+}
