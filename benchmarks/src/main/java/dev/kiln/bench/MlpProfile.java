@@ -11,6 +11,7 @@ import dev.kiln.backend.LinalgKernels;
 import dev.kiln.nn.Linear;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.functional.F;
+import dev.kiln.ops.Linalg;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Generator;
@@ -27,7 +28,7 @@ import java.util.Locale;
  * 1, 16, 128 and 1024 show per-op overhead (small) against arithmetic (large). Microseconds per call, medians.
  *
  * <pre>
- * $BENCH dev.kiln.bench.MlpProfile [--quick] [--batches 1,1024] [--no-torch]
+ * $BENCH dev.kiln.bench.MlpProfile [--quick] [--batches 1,1024] [--no-torch] [--threads N]
  * </pre>
  */
 public final class MlpProfile {
@@ -45,10 +46,11 @@ public final class MlpProfile {
             switch (args[i]) {
                 case "--quick" -> quick = true;
                 case "--no-torch" -> torch = false;
+                case "--threads" -> Kiln.setNumThreads(Integer.parseInt(args[++i]));
                 case "--batches" -> batches = java.util.Arrays.stream(args[++i].split(",")).mapToLong(Long::parseLong)
                         .toArray();
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + "; expected --quick, --batches B1,B2,..., --no-torch");
+                        + "; expected --quick, --batches B1,B2,..., --no-torch, --threads N");
             }
         }
         System.setProperty("ai.djl.offline", "true");
@@ -67,8 +69,14 @@ public final class MlpProfile {
         }
     }
 
-    /** One named pair of operations; {@code torch} may be null. */
-    private record Row(String name, Runnable kiln, Runnable torch) {
+    /**
+     * One named set of operations timed together: Kiln's, optionally the same in Kiln's separate unfused ops (what
+     * Kiln ran before the fusion), and libtorch's (may be null).
+     */
+    private record Row(String name, Runnable kiln, Runnable separate, Runnable torch) {
+        Row(String name, Runnable kiln, Runnable torch) {
+            this(name, kiln, null, torch);
+        }
     }
 
     private static void profile(Sequential model, NDManager nd, long batch, boolean quick) {
@@ -89,6 +97,16 @@ public final class MlpProfile {
         rows.add(new Row("forward (eval, no_grad)", () -> {
             try (TensorScope s = TensorScope.open(); var g = Autograd.noGrad()) {
                 model.forward(x).getDouble(0);
+            }
+        }, () -> {
+            try (TensorScope s = TensorScope.open(); var g = Autograd.noGrad()) {
+                Tensor h = x;
+                for (int l = 0; l < 3; l++) {
+                    Linear lin = (Linear) model.get(2 * l);
+                    h = h.matmul(lin.weight().t()).add(lin.bias());
+                    h = l < 2 ? h.relu() : h;
+                }
+                h.getDouble(0);
             }
         }, nd == null ? null : () -> {
             NDArray h1 = ai.djl.nn.core.Linear.linear(tx, tw[0], tb[0]).singletonOrThrow();
@@ -119,6 +137,17 @@ public final class MlpProfile {
                     F.linear(in, lin.weight(), lin.bias()).close();
                 }
             }, nd == null ? null : () -> ai.djl.nn.core.Linear.linear(ti, tw[layer], tb[layer]).singletonOrThrow().close()));
+            if (l < 2) {
+                rows.add(new Row(p + "linear+relu (Sequential's fused op)", () -> {
+                    try (var g = Autograd.noGrad()) {
+                        Linalg.linearRelu(in, lin.weight(), lin.bias()).close();
+                    }
+                }, nd == null ? null : () -> {
+                    NDArray h = ai.djl.nn.core.Linear.linear(ti, tw[layer], tb[layer]).singletonOrThrow();
+                    Activation.relu(h).close();
+                    h.close();
+                }));
+            }
             rows.add(new Row(p + "matmul x@W^T", () -> {
                 try (var g = Autograd.noGrad()) {
                     in.matmul(lin.weight().t()).close();
@@ -143,17 +172,22 @@ public final class MlpProfile {
         int samples = quick ? 3 : 5;
         double min = quick ? 0.05 : 0.2;
         double warm = quick ? 0.2 : 0.6;
-        System.out.printf(Locale.ROOT, "%nbatch %d%n| op | Kiln us | libtorch us | Kiln / libtorch time |%n|---|---:|---:|---:|%n",
-                batch);
+        System.out.printf(Locale.ROOT, "%nbatch %d%n| op | Kiln us | Kiln separate ops us | libtorch us "
+                + "| Kiln / libtorch time |%n|---|---:|---:|---:|---:|%n", batch);
         for (Row r : rows) {
-            double[] t = r.torch() == null ? Timing.compare(samples, min, warm, r.kiln())
-                    : Timing.compare(samples, min, warm, r.kiln(), r.torch());
-            if (t.length == 1) {
-                System.out.printf(Locale.ROOT, "| %s | %.1f | | |%n", r.name(), t[0] * 1e6);
-            } else {
-                System.out.printf(Locale.ROOT, "| %s | %.1f | %.1f | %.2f |%n", r.name(), t[0] * 1e6, t[1] * 1e6,
-                        t[0] / t[1]);
+            List<Runnable> ops = new ArrayList<>(List.of(r.kiln()));
+            if (r.separate() != null) {
+                ops.add(r.separate());
             }
+            if (r.torch() != null) {
+                ops.add(r.torch());
+            }
+            double[] t = Timing.compare(samples, min, warm, ops.toArray(new Runnable[0]));
+            String sep = r.separate() == null ? "" : String.format(Locale.ROOT, "%.1f", t[1] * 1e6);
+            double torchT = r.torch() == null ? Double.NaN : t[t.length - 1];
+            System.out.printf(Locale.ROOT, "| %s | %.1f | %s | %s | %s |%n", r.name(), t[0] * 1e6, sep,
+                    r.torch() == null ? "" : String.format(Locale.ROOT, "%.1f", torchT * 1e6),
+                    r.torch() == null ? "" : String.format(Locale.ROOT, "%.2f", t[0] / torchT));
         }
         for (AutoCloseable c : keep) {
             try {

@@ -27,9 +27,25 @@ final class DnnlGemm {
     private DnnlGemm() {
     }
 
+    /**
+     * Products below this many multiply-adds ({@code m*n*k}) stay with OpenBLAS. NOTE: measured on the shared 2-core
+     * box (alternating calls, load 3-5 from other processes): oneDNN runs even a 1x784x256 product as an OpenMP
+     * parallel region, and when another process holds one of the cores the region waits for that thread's next time
+     * slice, so a 10 us product took 7-15 ms in most samples; OpenBLAS runs products under 2^18 multiply-adds on the
+     * calling thread (1.4-11 us for the MLP's batch-1 layers, in every sample). Where oneDNN's speed was measured to
+     * matter (conv GEMMs of 80M-1.3G multiply-adds, the MLP's 1000x256x784 = 200M) it is far above this bound; between
+     * 2^18 and 2^24 the two were within noise of each other.
+     */
+    static final long MIN_MULTIPLY_ADDS = 1L << 24;
+
     /** True when oneDNN loaded, is not switched off, and this thread may use every core. */
     static boolean use() {
         return Kiln.numThreads() >= CORES && Holder.LOADED;
+    }
+
+    /** {@link #use()}, for an {@code m x k} by {@code k x n} product: large enough to be worth a oneDNN call. */
+    static boolean use(int m, int n, int k) {
+        return (long) m * n * k >= MIN_MULTIPLY_ADDS && use();
     }
 
     /**

@@ -33,6 +33,7 @@ class LinearKernelTest extends KilnTest {
         "FLOAT32, 7, 13, 5, plain, false, true",
         "FLOAT32, 9, 20, 2500, plain, true, true", // rows of three epilogue tiles
         "FLOAT32, 300, 40, 600, plain, true, true", // 180K outputs: the epilogue splits across threads
+        "FLOAT32, 256, 256, 256, transposedInput, true, true", // 2^24 multiply-adds: oneDNN's GEMM where it loads
         "FLOAT32, 6, 11, 9, transposedWeight, true, true",
         "FLOAT32, 6, 11, 9, transposedInput, true, true",
         "FLOAT32, 6, 11, 9, stridedInput, true, true", // every other column: GEMM needs a copy
