@@ -22,7 +22,23 @@ final class LinearEpilogue {
     private static final int TILE = 1024;
     private static final ThreadLocal<float[]> TILES = ThreadLocal.withInitial(() -> new float[TILE]);
 
+    /**
+     * Products smaller than this many elements are finished on the calling thread. NOTE: the pass follows a GEMM
+     * whose OpenMP workers (oneDNN's) keep spinning for a few ms after it returns; a fork to Kiln's pool right then
+     * waits for a core one of them holds, which on the shared 2-core box stalled the fork for a scheduler time slice
+     * (several ms) in most calls, while the whole pass over a [1024, 256] product takes ~60 us on one thread.
+     */
+    static final long SERIAL_ELEMENTS = 1L << 22;
+
     private LinearEpilogue() {
+    }
+
+    private static void rows(long m, long n, Parallel.Range body) {
+        if (m * n < SERIAL_ELEMENTS) {
+            body.run(0, m);
+        } else {
+            Parallel.forRange(m, n, body);
+        }
     }
 
     /** Applies bias (may be null) and, if asked, ReLU in place over {@code out} ({@code [m, n]}, contiguous). */
@@ -33,7 +49,7 @@ final class LinearEpilogue {
         long po = out.dataAddress();
         if (out.dtype() == DType.FLOAT32) {
             float[] b = bias == null ? null : floats(bias, n);
-            Parallel.forRange(m, n, (start, end) -> {
+            rows(m, n, (start, end) -> {
                 for (long r = start; r < end; r++) {
                     f32Row(po + 4 * r * n, n, b, relu);
                 }
@@ -41,7 +57,7 @@ final class LinearEpilogue {
         } else {
             long pb = bias == null ? 0 : bias.dataAddress();
             long sb = bias == null ? 0 : 8 * bias.stride(0);
-            Parallel.forRange(m, n, (start, end) -> {
+            rows(m, n, (start, end) -> {
                 for (long r = start; r < end; r++) {
                     f64Row(po + 8 * r * n, n, pb, sb, relu);
                 }

@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The CPU fused linear kernel ({@link CpuLinalg#linear}: GEMM then {@link LinearEpilogue}) against a float64 loop,
  * through OpenBLAS and through the Java GEMM, over the layouts it takes: row-major and transposed weights, inputs
- * that GEMM reads as they are, inputs it must copy, rows wider than the epilogue's tile, products large enough to
- * split across threads, no bias, an empty inner dim.
+ * that GEMM reads as they are, inputs it must copy, rows wider than the epilogue's tile, products large enough for
+ * oneDNN's GEMM and for a parallel epilogue, no bias, an empty inner dim.
  */
 class LinearKernelTest extends KilnTest {
     private final Generator gen = new Generator(11);
@@ -32,7 +32,8 @@ class LinearKernelTest extends KilnTest {
         "FLOAT32, 7, 13, 5, plain, true, false",
         "FLOAT32, 7, 13, 5, plain, false, true",
         "FLOAT32, 9, 20, 2500, plain, true, true", // rows of three epilogue tiles
-        "FLOAT32, 300, 40, 600, plain, true, true", // 180K outputs: the epilogue splits across threads
+        "FLOAT32, 300, 40, 600, plain, true, true",
+        "FLOAT32, 2100, 2, 2000, plain, true, true", // 4.2M outputs: the epilogue splits across threads
         "FLOAT32, 256, 256, 256, transposedInput, true, true", // 2^24 multiply-adds: oneDNN's GEMM where it loads
         "FLOAT32, 6, 11, 9, transposedWeight, true, true",
         "FLOAT32, 6, 11, 9, transposedInput, true, true",
