@@ -33,11 +33,12 @@ final class LinearEpilogue {
     private LinearEpilogue() {
     }
 
-    private static void rows(long m, long n, Parallel.Range body) {
-        if (m * n < SERIAL_ELEMENTS) {
-            body.run(0, m);
+    /** Runs {@code body} over {@code [0, count)} items of {@code cost} elements each, forking only for big passes. */
+    private static void split(long count, long cost, Parallel.Range body) {
+        if (count * cost < SERIAL_ELEMENTS) {
+            body.run(0, count);
         } else {
-            Parallel.forRange(m, n, body);
+            Parallel.forRange(count, cost, body);
         }
     }
 
@@ -47,22 +48,50 @@ final class LinearEpilogue {
             return;
         }
         long po = out.dataAddress();
-        if (out.dtype() == DType.FLOAT32) {
-            float[] b = bias == null ? null : floats(bias, n);
-            rows(m, n, (start, end) -> {
-                for (long r = start; r < end; r++) {
-                    f32Row(po + 4 * r * n, n, b, relu);
-                }
-            });
-        } else {
+        if (out.dtype() != DType.FLOAT32) {
             long pb = bias == null ? 0 : bias.dataAddress();
             long sb = bias == null ? 0 : 8 * bias.stride(0);
-            rows(m, n, (start, end) -> {
+            split(m, n, (start, end) -> {
                 for (long r = start; r < end; r++) {
                     f64Row(po + 8 * r * n, n, pb, sb, relu);
                 }
             });
+            return;
         }
+        float[] b = bias == null ? null : floats(bias, n);
+        if (n >= TILE) { // wide rows: each row in tiles
+            split(m, n, (start, end) -> {
+                float[] t = TILES.get();
+                for (long r = start; r < end; r++) {
+                    long row = po + 4 * r * n;
+                    for (long s = 0; s < n; s += TILE) {
+                        f32Tile(row + 4 * s, (int) Math.min(TILE, n - s), b, (int) s, relu, t);
+                    }
+                }
+            });
+            return;
+        }
+        // Narrow rows (the MLP's 256, 128, 10): a tile holds whole rows, and the bias is repeated once per row, so one
+        // copy in and out serves several rows; per-row copies cost more than the arithmetic for rows this short.
+        int rowsPerTile = (int) (TILE / n);
+        float[] pattern = b == null ? null : repeat(b, rowsPerTile);
+        long blocks = (m + rowsPerTile - 1) / rowsPerTile;
+        split(blocks, (long) rowsPerTile * n, (start, end) -> {
+            float[] t = TILES.get();
+            for (long k = start; k < end; k++) {
+                long r0 = k * rowsPerTile;
+                int len = (int) (Math.min(rowsPerTile, m - r0) * n);
+                f32Tile(po + 4 * r0 * n, len, pattern, 0, relu, t);
+            }
+        });
+    }
+
+    private static float[] repeat(float[] b, int times) {
+        float[] p = new float[b.length * times];
+        for (int i = 0; i < times; i++) {
+            System.arraycopy(b, 0, p, i * b.length, b.length);
+        }
+        return p;
     }
 
     /** The bias as a Java array, read once per call (any stride). */
@@ -80,27 +109,23 @@ final class LinearEpilogue {
         return b;
     }
 
-    private static void f32Row(long row, long n, float[] bias, boolean relu) {
-        float[] t = TILES.get();
-        for (long s = 0; s < n; s += TILE) {
-            int len = (int) Math.min(TILE, n - s);
-            int off = (int) s;
-            Unsafe.copyToArray(row + 4 * s, t, 0, len);
-            if (bias == null) {
-                for (int j = 0; j < len; j++) {
-                    t[j] = Math.max(t[j], 0f);
-                }
-            } else if (relu) {
-                for (int j = 0; j < len; j++) {
-                    t[j] = Math.max(t[j] + bias[off + j], 0f);
-                }
-            } else {
-                for (int j = 0; j < len; j++) {
-                    t[j] = t[j] + bias[off + j];
-                }
+    /** {@code len} floats at {@code p}: {@code act(v + bias[off + j])} ({@code bias} may be null), via tile {@code t}. */
+    private static void f32Tile(long p, int len, float[] bias, int off, boolean relu, float[] t) {
+        Unsafe.copyToArray(p, t, 0, len);
+        if (bias == null) {
+            for (int j = 0; j < len; j++) {
+                t[j] = Math.max(t[j], 0f);
             }
-            Unsafe.copyFromArray(t, 0, row + 4 * s, len);
+        } else if (relu) {
+            for (int j = 0; j < len; j++) {
+                t[j] = Math.max(t[j] + bias[off + j], 0f);
+            }
+        } else {
+            for (int j = 0; j < len; j++) {
+                t[j] = t[j] + bias[off + j];
+            }
         }
+        Unsafe.copyFromArray(t, 0, p, len);
     }
 
     private static void f64Row(long row, long n, long pb, long sb, boolean relu) {

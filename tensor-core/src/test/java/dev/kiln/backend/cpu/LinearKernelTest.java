@@ -30,6 +30,8 @@ class LinearKernelTest extends KilnTest {
     @CsvSource({
         "FLOAT32, 1, 1, 1, plain, true, true",
         "FLOAT32, 7, 13, 5, plain, true, false",
+        "FLOAT32, 1000, 9, 10, plain, true, true", // narrow rows: 102 per tile, a partial last tile
+        "FLOAT32, 2000, 3, 1023, plain, true, true", // one row per tile, 1 element short
         "FLOAT32, 7, 13, 5, plain, false, true",
         "FLOAT32, 9, 20, 2500, plain, true, true", // rows of three epilogue tiles
         "FLOAT32, 300, 40, 600, plain, true, true",
