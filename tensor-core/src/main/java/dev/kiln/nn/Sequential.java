@@ -2,6 +2,7 @@ package dev.kiln.nn;
 
 import dev.kiln.autograd.Graph;
 import dev.kiln.ops.Linalg;
+import dev.kiln.tensor.LeakTracking;
 import dev.kiln.tensor.Tensor;
 import java.util.List;
 
@@ -53,6 +54,9 @@ public class Sequential extends Module {
             } else {
                 x = ms[i].forward(x);
             }
+            // An activation passed on to the next module: left to the caller's scope (or to autograd, which saves
+            // what backward needs), as PyTorch leaves it to reference counting; not a temporary the module forgot.
+            LeakTracking.handedOut(x);
         }
         return x;
     }

@@ -146,6 +146,18 @@ class LinearFusionTest extends KilnTest {
         model.close();
     }
 
+    @Test
+    void anActivationFedToAFusedLinearIsTheScopesNotALeak() {
+        // The ReLU's output reaches the fused kernel only as a kernel argument; Sequential hands it on explicitly,
+        // so KilnTest's temporary-leak check (which fails this test otherwise) does not count it as forgotten.
+        Sequential model = new Sequential(new ReLU(), new Linear(4, 3));
+        Tensor x = Tensor.randn(new long[] {2, 4}, DType.FLOAT32, gen);
+        try (var g = Autograd.noGrad()) {
+            assertEquals(6, model.forward(x).numel());
+        }
+        model.close();
+    }
+
     /** Peak bytes a no-grad eval forward allocates from a fresh child allocator. */
     private long peakBytes(java.util.function.Supplier<Tensor> forward) {
         try (BufferAllocator a = allocator.newChildAllocator("peak", 0, Long.MAX_VALUE)) {
