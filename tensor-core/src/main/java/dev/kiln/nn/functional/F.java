@@ -94,7 +94,8 @@ public final class F {
 
     /**
      * {@code y = x W^T + b} for {@code x [*, in]}, {@code W [out, in]}, {@code b [out]} (or null), like
-     * {@code F.linear}.
+     * {@code F.linear}: one GEMM with the bias added in the same pass where the backend fuses it
+     * ({@link Linalg#linear}).
      */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
         return Linalg.linear(x, weight, bias);
