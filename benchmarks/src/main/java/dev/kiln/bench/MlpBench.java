@@ -23,8 +23,11 @@ import java.util.Locale;
  * <pre>
  * java --add-opens=java.base/java.nio=ALL-UNNAMED -Dio.netty.tryReflectionSetAccessible=true \
  *   -cp "benchmarks/target/kiln-benchmarks-0.1.0-SNAPSHOT.jar:$(cat benchmarks/target/classpath.txt)" \
- *   dev.kiln.bench.MlpBench [--epochs N] [--quick] [--no-torch]
+ *   dev.kiln.bench.MlpBench [--epochs N] [--quick] [--no-torch] [--threads N]
  * </pre>
+ * {@code --threads N} sets both sides' intra-op threads (default: all cores). On a machine shared with other busy
+ * processes, {@code --threads 1} measures per-core speed without the stalls a multi-threaded op takes when one of
+ * its threads waits for a core (each parallel region then costs up to a scheduler time slice, several ms).
  */
 public final class MlpBench {
     private static final long N = 60_000;
@@ -43,8 +46,9 @@ public final class MlpBench {
                 case "--epochs" -> epochs = Integer.parseInt(args[++i]);
                 case "--quick" -> quick = true;
                 case "--no-torch" -> torch = false;
+                case "--threads" -> Kiln.setNumThreads(Integer.parseInt(args[++i]));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + "; expected --epochs N, --quick, --no-torch");
+                        + "; expected --epochs N, --quick, --no-torch, --threads N");
             }
         }
         int threads = Kiln.numThreads();

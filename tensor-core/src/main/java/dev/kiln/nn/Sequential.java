@@ -1,5 +1,8 @@
 package dev.kiln.nn;
 
+import dev.kiln.autograd.Graph;
+import dev.kiln.ops.Linalg;
+import dev.kiln.tensor.LeakTracking;
 import dev.kiln.tensor.Tensor;
 import java.util.List;
 
@@ -33,12 +36,41 @@ public class Sequential extends Module {
         return ownChildren().size();
     }
 
+    /**
+     * Runs the children in order. A {@link Linear} directly followed by a {@link ReLU} (both exactly those classes, so
+     * an overridden {@code forward} is never skipped) runs as one fused op when no gradient is needed (under
+     * {@code Autograd.noGrad()}, or when neither the input nor the layer's parameters require grad): the ReLU is
+     * applied in the same pass that adds the bias ({@link Linalg#linearRelu}). The result is the same as running the
+     * two modules.
+     */
     @Override
     public Tensor forward(Tensor input) {
         Tensor x = input;
-        for (Module m : ownChildren().values()) {
-            x = m.forward(x);
+        Module[] ms = ownChildren().values().toArray(new Module[0]);
+        for (int i = 0; i < ms.length; i++) {
+            if (i + 1 < ms.length && fusesWithRelu(ms[i], ms[i + 1], x)) {
+                x = linearRelu((Linear) ms[i], x);
+                i++; // the ReLU ran in the fused op
+            } else {
+                x = ms[i].forward(x);
+            }
+            // An activation passed on to the next module: left to the caller's scope (or to autograd, which saves
+            // what backward needs), as PyTorch leaves it to reference counting; not a temporary the module forgot.
+            LeakTracking.handedOut(x);
         }
         return x;
+    }
+
+    /** True when {@code m} then {@code next} is Linear-then-ReLU and running them on {@code x} records no graph. */
+    private static boolean fusesWithRelu(Module m, Module next, Tensor x) {
+        if (m.getClass() != Linear.class || next.getClass() != ReLU.class) {
+            return false;
+        }
+        Linear lin = (Linear) m;
+        return !Graph.needsGrad(x, lin.weight(), lin.bias());
+    }
+
+    private static Tensor linearRelu(Linear lin, Tensor x) {
+        return Linalg.linearRelu(x, lin.weight(), lin.bias());
     }
 }

@@ -42,7 +42,7 @@ final class Blas {
      */
     static void sgemm(boolean transA, boolean transB, int m, int n, int k, long a, int lda, long b, int ldb,
                       long c, int ldc) {
-        if (DnnlGemm.use()) { // oneDNN's AVX-512 sgemm where it loads (see DnnlGemm)
+        if (DnnlGemm.use(m, n, k)) { // oneDNN's AVX-512 sgemm for large products where it loads (see DnnlGemm)
             DnnlGemm.sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
             return;
         }

@@ -53,6 +53,60 @@ final class CpuLinalg implements LinalgKernels {
         }
     }
 
+    /**
+     * One GEMM {@code x @ weight^T} straight into {@code out}, then {@link LinearEpilogue}'s single pass for the bias
+     * and ReLU. The GEMM call is the one {@link #bmm} makes for {@code x.matmul(weight.t())}, so the result equals
+     * the unfused ops' bit for bit.
+     */
+    @Override
+    public boolean linear(KernelArg x, KernelArg weight, KernelArg bias, boolean relu, KernelArg out) {
+        DType t = out.dtype();
+        if ((t != DType.FLOAT32 && t != DType.FLOAT64) || x.dtype() != t || weight.dtype() != t
+                || (bias != null && bias.dtype() != t)) {
+            return false;
+        }
+        checkLinearArgs(x, weight, bias, out);
+        long m = x.size(0);
+        long k = x.size(1);
+        long n = weight.size(0);
+        if (out.numel() == 0) {
+            return true;
+        }
+        if (k == 0) { // empty sum: the product is all zeros
+            COPY.fill(out, 0);
+        } else {
+            // [1, M, K] @ [1, K, N]: the weight's transpose is a view (strides swapped), as in x.matmul(w.t()).
+            GemmOperand ga = GemmOperand.of(x.view(new long[] {1, m, k}, new long[] {0, x.stride(0), x.stride(1)},
+                    x.storageOffset()));
+            GemmOperand gb = GemmOperand.of(weight.view(new long[] {1, k, n},
+                    new long[] {0, weight.stride(1), weight.stride(0)}, weight.storageOffset()));
+            try {
+                int es = t.byteSize();
+                gemm(t, ga, gb, (int) m, (int) n, (int) k, ga.address(0, es), gb.address(0, es), out.dataAddress());
+            } finally {
+                ga.closeScratch();
+                gb.closeScratch();
+            }
+        }
+        LinearEpilogue.apply(out, bias, relu, m, n);
+        return true;
+    }
+
+    private static void checkLinearArgs(KernelArg x, KernelArg weight, KernelArg bias, KernelArg out) {
+        boolean ok = x.dim() == 2 && weight.dim() == 2 && out.dim() == 2 && x.size(1) == weight.size(1)
+                && out.size(0) == x.size(0) && out.size(1) == weight.size(0)
+                && (bias == null || (bias.dim() == 1 && bias.size(0) == weight.size(0)))
+                && (out.isContiguous() || out.numel() == 0);
+        if (!ok) {
+            throw new IllegalArgumentException("linear kernel expects x [M,K], weight [N,K], bias [N] or none -> "
+                    + "contiguous out [M,N], got x " + java.util.Arrays.toString(x.shape()) + ", weight "
+                    + java.util.Arrays.toString(weight.shape()) + ", bias "
+                    + (bias == null ? "none" : java.util.Arrays.toString(bias.shape())) + ", out "
+                    + java.util.Arrays.toString(out.shape()));
+        }
+        checkIntRange(x.size(0), x.size(1), weight.size(0));
+    }
+
     private static void checkArgs(KernelArg a, KernelArg b, KernelArg out) {
         boolean shapesOk = a.dim() == 3 && b.dim() == 3 && out.dim() == 3 && a.size(0) == b.size(0)
                 && a.size(2) == b.size(1) && out.size(0) == a.size(0) && out.size(1) == a.size(1)

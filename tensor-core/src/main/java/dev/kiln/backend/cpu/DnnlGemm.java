@@ -27,9 +27,25 @@ final class DnnlGemm {
     private DnnlGemm() {
     }
 
+    /**
+     * Products below this many multiply-adds ({@code m*n*k}) stay with OpenBLAS, which runs them on the calling thread
+     * (its own threading starts at 2^18). NOTE: measured on the shared 2-core box (alternating calls, load 3-5 from
+     * other processes): oneDNN runs even a 1x784x256 product as an OpenMP parallel region, and when another thread
+     * holds one of the cores the region waits for its worker's next time slice, so a 10 us product took 7-15 ms in most
+     * samples; OpenBLAS took 1.4-11 us for the MLP's batch-1 layers in every sample. Above the bound oneDNN keeps every
+     * product: handing mid-sized ones to OpenBLAS's own thread pool would mix two pools whose idle workers spin (OpenMP's
+     * for a few ms after each region, OpenBLAS's for ~0.1 s), each taking a core the other's next region waits for.
+     */
+    static final long MIN_MULTIPLY_ADDS = 1L << 18;
+
     /** True when oneDNN loaded, is not switched off, and this thread may use every core. */
     static boolean use() {
         return Kiln.numThreads() >= CORES && Holder.LOADED;
+    }
+
+    /** {@link #use()}, for an {@code m x k} by {@code k x n} product: large enough to be worth a oneDNN call. */
+    static boolean use(int m, int n, int k) {
+        return (long) m * n * k >= MIN_MULTIPLY_ADDS && use();
     }
 
     /**

@@ -212,6 +212,15 @@ final class Fenced {
                 fence(a, b, out);
             }
         }
+
+        @Override
+        public boolean linear(KernelArg x, KernelArg weight, KernelArg bias, boolean relu, KernelArg out) {
+            try {
+                return k.linear(x, weight, bias, relu, out);
+            } finally {
+                fence(x, weight, bias, out);
+            }
+        }
     }
 
     static final class Conv implements ConvKernels {

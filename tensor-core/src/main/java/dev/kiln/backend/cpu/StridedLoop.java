@@ -18,6 +18,10 @@ final class StridedLoop {
     }
 
     static void run(Row row, KernelArg... operands) {
+        if (allContiguous(operands)) {
+            runDense(row, operands);
+            return;
+        }
         long[] shape = operands[0].shape();
         int ops = operands.length;
         long[][] strides = new long[ops][];
@@ -97,6 +101,41 @@ final class StridedLoop {
                 }
                 row.run(inner, addr, step);
             }
+        });
+    }
+
+    private static boolean allContiguous(KernelArg[] operands) {
+        long[] shape = operands[0].shape();
+        for (KernelArg t : operands) {
+            if (!t.isContiguous() || (t.shape() != shape && !java.util.Arrays.equals(t.shape(), shape))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Same-shaped contiguous operands are one row each, whatever their dims: the common case (every out-of-place op
+     * on contiguous inputs, its output included) skips the stride arithmetic and coalescing above.
+     */
+    private static void runDense(Row row, KernelArg[] operands) {
+        long n = operands[0].numel();
+        if (n == 0) {
+            return;
+        }
+        int ops = operands.length;
+        long[] base = new long[ops];
+        long[] step = new long[ops];
+        for (int k = 0; k < ops; k++) {
+            base[k] = operands[k].dataAddress();
+            step[k] = operands[k].dtype().byteSize();
+        }
+        Parallel.forRange(n, 1, (start, end) -> {
+            long[] addr = new long[ops];
+            for (int k = 0; k < ops; k++) {
+                addr[k] = base[k] + start * step[k];
+            }
+            row.run(end - start, addr, step.clone());
         });
     }
 

@@ -1,6 +1,7 @@
 package dev.kiln.nn.functional;
 
 import dev.kiln.ops.Convolution;
+import dev.kiln.ops.Linalg;
 import dev.kiln.ops.Pooling;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Generator;
@@ -93,23 +94,11 @@ public final class F {
 
     /**
      * {@code y = x W^T + b} for {@code x [*, in]}, {@code W [out, in]}, {@code b [out]} (or null), like
-     * {@code F.linear}.
+     * {@code F.linear}: one GEMM with the bias added in the same pass where the backend fuses it
+     * ({@link Linalg#linear}).
      */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
-        if (x.dim() == 0 || x.size(-1) != weight.size(-1)) {
-            throw new IllegalArgumentException("mat1 and mat2 shapes cannot be multiplied ("
-                    + matDesc(x) + " and " + weight.size(-1) + "x" + weight.size(0) + ")");
-        }
-        try (TensorScope temps = TensorScope.openTemporaries()) { // W^T view and the product before the bias
-            Tensor y = x.matmul(weight.t());
-            return temps.handOut(bias == null ? y : y.add(bias));
-        }
-    }
-
-    private static String matDesc(Tensor x) {
-        long cols = x.dim() == 0 ? 1 : x.size(-1);
-        long rows = x.dim() == 0 ? 1 : x.numel() / Math.max(cols, 1);
-        return rows + "x" + cols;
+        return Linalg.linear(x, weight, bias);
     }
 
     /**
