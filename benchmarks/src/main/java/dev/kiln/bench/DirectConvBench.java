@@ -18,10 +18,11 @@ import java.util.Locale;
  * One conv2d layer (float32, no grad), Kiln's im2col + GEMM path against its oneDNN direct path in each layout
  * policy ({@code -Dkiln.dnnl.conv}, switched per call), and libtorch's {@code conv2d} through DJL, all sampled
  * alternately in one run. Layers: the two convolutions of MnistCnn and of LeNet-5 at CnnBench's inference batch
- * (1000) and training batch (128).
+ * (1000) and training batch (128); {@code --train} times forward + backward instead (Kiln only).
  *
  * <pre>
- * java ... dev.kiln.bench.DirectConvBench [--batch 1000] [--layouts off,any/any/any,plain/plain/plain] [--no-torch]
+ * java ... dev.kiln.bench.DirectConvBench [--batch 1000] [--layouts off,any/any/any,plain/any/plain] [--no-torch]
+ *     [--train]
  * </pre>
  */
 public final class DirectConvBench {
@@ -37,10 +38,13 @@ public final class DirectConvBench {
 
     public static void main(String[] args) {
         long batch = 1000;
-        String layouts = "off,any/any/any,plain/plain/plain,plain/any/plain,nhwc/any/nhwc";
+        // plain/plain/plain is left out: oneDNN's reference kernel runs it, 50-100x slower than im2col
+        String layouts = "off,any/any/any,plain/any/plain,nhwc/any/nhwc";
         boolean torch = true;
+        boolean train = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--train" -> train = true;
                 case "--batch" -> batch = Long.parseLong(args[++i]);
                 case "--layouts" -> layouts = args[++i];
                 case "--no-torch" -> torch = false;
@@ -50,8 +54,11 @@ public final class DirectConvBench {
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(Kiln.numThreads()));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-        System.out.printf(Locale.ROOT, "DirectConvBench: batch %d, %d threads; ms per call (median)%n", batch,
-                Kiln.numThreads());
+        System.out.printf(Locale.ROOT, "DirectConvBench: batch %d, %d threads, %s; ms per call (median)%n", batch,
+                Kiln.numThreads(), train ? "forward + backward (no libtorch)" : "forward, no grad");
+        if (train) {
+            torch = false;
+        }
         String[] policies = layouts.split(",");
         StringBuilder header = new StringBuilder("| layer |");
         for (String p : policies) {
@@ -59,22 +66,42 @@ public final class DirectConvBench {
         }
         System.out.println(header + (torch ? " libtorch |" : ""));
         for (Layer l : LAYERS) {
-            System.out.println(row(l, batch, policies, torch));
+            System.out.println(row(l, batch, policies, torch, train));
         }
     }
 
-    private static String row(Layer l, long n, String[] policies, boolean torch) {
-        Generator g = new Generator(1);
+    private static String row(Layer l, long n, String[] policies, boolean torch, boolean train) {
+        Generator gen = new Generator(1);
         long[] one = {1};
         long[] pad = {l.pad};
-        try (Tensor x = Tensor.randn(new long[] {n, l.c, l.hw, l.hw}, DType.FLOAT32, g);
-             Tensor w = Tensor.randn(new long[] {l.o, l.c, l.k, l.k}, DType.FLOAT32, g);
-             Tensor b = Tensor.randn(new long[] {l.o}, DType.FLOAT32, g);
+        try (TensorScope scope = TensorScope.open();
+             Tensor x = Tensor.randn(new long[] {n, l.c, l.hw, l.hw}, DType.FLOAT32, gen);
+             Tensor w = Tensor.randn(new long[] {l.o, l.c, l.k, l.k}, DType.FLOAT32, gen);
+             Tensor b = Tensor.randn(new long[] {l.o}, DType.FLOAT32, gen);
              NDManager m = torch ? NDManager.newBaseManager("PyTorch") : null) {
             List<Runnable> ops = new ArrayList<>();
+            if (train) {
+                x.requiresGrad_(l.c > 1); // as in the models: the first layer's input needs no gradient
+                w.requiresGrad_(true);
+                b.requiresGrad_(true);
+            }
+            Tensor g = Tensor.randn(new long[] {n, l.o, l.hw + 2 * l.pad - l.k + 1, l.hw + 2 * l.pad - l.k + 1},
+                    DType.FLOAT32, new Generator(2));
             for (String p : policies) {
                 ops.add(() -> {
                     System.setProperty("kiln.dnnl.conv", p);
+                    if (train) {
+                        try (TensorScope s = TensorScope.open()) {
+                            F.conv2d(x, w, b, one, pad, one, 1).backward(g);
+                            for (Tensor t : List.of(x, w, b)) {
+                                if (t.grad() != null) {
+                                    t.grad().close();
+                                    t.setGrad(null);
+                                }
+                            }
+                        }
+                        return;
+                    }
                     try (TensorScope s = TensorScope.open(); var ng = Autograd.noGrad()) {
                         F.conv2d(x, w, b, one, pad, one, 1);
                     }
