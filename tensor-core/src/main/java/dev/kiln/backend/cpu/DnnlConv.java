@@ -103,6 +103,7 @@ final class DnnlConv {
      * The layouts oneDNN runs in, {@code src/weights/dst}: {@code plain} (the caller's nchw/oihw, no copies),
      * {@code any} (oneDNN's choice, reordered around each call) or {@code nhwc}; {@code -Dkiln.dnnl.conv} overrides
      * (read per call, so a benchmark can compare them in one run), {@code off} turns oneDNN convolution off.
+     * Up to three policies separated by {@code ;} apply to forward, backward data and backward weights in turn.
      */
     static String layout() {
         return System.getProperty("kiln.dnnl.conv", "any/any/any");

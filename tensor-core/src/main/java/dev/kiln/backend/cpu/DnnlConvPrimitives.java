@@ -32,7 +32,7 @@ final class DnnlConvPrimitives {
 
     /** The primitive, or null (logged once per process) when oneDNN has no implementation for the key. */
     static DnnlPrimitive create(Key k) {
-        Descs d = new Descs(k.g(), k.layout());
+        Descs d = new Descs(k.g(), policy(k.layout(), k.kind().ordinal()));
         dnnl_primitive_attr attr = Dnnl.userScratchpad();
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         try {
@@ -167,6 +167,15 @@ final class DnnlConvPrimitives {
         void destroyAsk() {
             destroy(srcAsk, weiAsk, dstAsk);
         }
+    }
+
+    /**
+     * The {@code src/weights/dst} policy for kind number {@code kind} (forward, backward data, backward weights):
+     * {@code layout} is one policy for all, or up to three separated by {@code ;} (the last repeats).
+     */
+    static String policy(String layout, int kind) {
+        String[] perKind = layout.split(";");
+        return perKind[Math.min(kind, perKind.length - 1)];
     }
 
     /**
