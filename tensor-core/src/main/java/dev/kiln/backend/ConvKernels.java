@@ -52,6 +52,15 @@ public interface ConvKernels {
     void maxPool2d(KernelArg in, Window2d w, KernelArg out, KernelArg indices);
 
     /**
+     * {@link #maxPool2d}'s values alone, for passes that need no gradient (inference never reads the argmax, and
+     * computing it costs more than the maximum); false when this backend has no such kernel, and the caller then
+     * runs {@link #maxPool2d} with indices.
+     */
+    default boolean maxPool2dValues(KernelArg in, Window2d w, KernelArg out) {
+        return false;
+    }
+
+    /**
      * {@code gradIn} (overwritten) = each {@code grad} element added at its saved argmax in the input plane. The
      * window is the forward's: a backend may use it to gather, per input element, from the windows that cover it
      * (deterministic, no atomics) instead of scattering.

@@ -33,11 +33,33 @@ public final class Pooling {
      */
     public static Tensor maxPool2d(Tensor input, long[] kernel, long[] stride, long[] padding, long[] dilation,
                                    boolean ceilMode) {
+        if (!Graph.needsGrad(input)) {
+            try (TensorScope temps = TensorScope.openTemporaries()) {
+                Tensor values = maxPoolValues(input, kernel, stride, padding, dilation, ceilMode);
+                if (values != null) {
+                    return temps.handOut(values);
+                }
+            }
+        }
         ValuesIndices r = maxPool2dWithIndices(input, kernel, stride, padding, dilation, ceilMode);
         if (!r.indices().isSavedForBackward()) {
             r.indices().close(); // only backward needs the argmax
         }
         return r.values();
+    }
+
+    /** The maxima alone, when no gradient will be needed and the backend has the kernel; else null. */
+    private static Tensor maxPoolValues(Tensor input, long[] kernel, long[] stride, long[] padding, long[] dilation,
+                                        boolean ceilMode) {
+        checkInput(input, "max_pool2d");
+        Tensor x = batched(input);
+        Window2d w = window(x, kernel, stride, padding, dilation, ceilMode, "max_pool2d");
+        Tensor out = Kernels.emptyLike(x, x.dtype(), x.size(0), x.size(1), w.oh(), w.ow());
+        Tensor xc = Views.contiguous(x);
+        if (!Dispatch.on(xc, out).conv().maxPool2dValues(xc.arg(), w, out.arg())) {
+            return null;
+        }
+        return unbatched(out, input);
     }
 
     /** {@link #maxPool2d} plus the argmax of each window as a flat index {@code iy * W + ix} into its input plane. */

@@ -238,6 +238,12 @@ final class CpuConv implements ConvKernels {
     }
 
     @Override
+    public boolean maxPool2dValues(KernelArg in, Window2d w, KernelArg out) {
+        pool.maxPool2d(in, w, out, null);
+        return true;
+    }
+
+    @Override
     public void maxPool2dBackward(KernelArg grad, KernelArg indices, Window2d w, KernelArg gradIn) {
         pool.maxPool2dBackward(grad, indices, gradIn);
     }

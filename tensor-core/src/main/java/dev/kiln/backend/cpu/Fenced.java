@@ -286,6 +286,15 @@ final class Fenced {
         }
 
         @Override
+        public boolean maxPool2dValues(KernelArg in, Window2d w, KernelArg out) {
+            try {
+                return k.maxPool2dValues(in, w, out);
+            } finally {
+                fence(in, out);
+            }
+        }
+
+        @Override
         public void maxPool2dBackward(KernelArg grad, KernelArg indices, Window2d w, KernelArg gradIn) {
             try {
                 k.maxPool2dBackward(grad, indices, w, gradIn);
