@@ -56,6 +56,7 @@ final class DnnlGemm {
                       long c, int ldc) {
         int status = dnnl.dnnl_sgemm((byte) (transA ? 'T' : 'N'), (byte) (transB ? 'T' : 'N'), m, n, k, 1f,
                 new Blas.Address.F(a), lda, new Blas.Address.F(b), ldb, 0f, new Blas.Address.F(c), ldc);
+        OpenMpSpin.regionEnded();
         if (status != dnnl.dnnl_success) {
             throw new IllegalStateException("dnnl_sgemm failed with status " + status + " for m=" + m + ", n=" + n
                     + ", k=" + k + ", transA=" + transA + ", transB=" + transB + ", lda=" + lda + ", ldb=" + ldb

@@ -142,6 +142,7 @@ final class DnnlPrimitive implements AutoCloseable {
             if (arena != null) {
                 arena.release();
             }
+            OpenMpSpin.regionEnded();
         }
     }
 

@@ -46,9 +46,12 @@ public final class Parallel {
      */
     public static void forRange(long n, long costPerItem, Range body) {
         int threads = Math.min(Kiln.numThreads(), POOL.getParallelism());
-        if (threads <= 1 || n <= 1 || n * Math.max(1, costPerItem) < GRAIN
-                || (Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == POOL)) {
-            body.run(0, n); // small work, or already inside a worker: do not nest
+        long work = n * Math.max(1, costPerItem);
+        if (threads <= 1 || n <= 1 || work < GRAIN
+                || (Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == POOL)
+                || OpenMpSpin.keepOnCaller(work)) {
+            // small work, already inside a worker (do not nest), or oneDNN's workers still spinning on the other cores
+            body.run(0, n);
             return;
         }
         int chunks = (int) Math.min(n, threads);
