@@ -61,10 +61,10 @@ public final class HostMemoryPool extends AllocationManager {
             Long cached = blocks == null ? null : blocks.pollFirst();
             if (cached != null) {
                 CACHED_BYTES.addAndGet(-size);
-                return cached;
+                return GuardBytes.arm(cached - GuardBytes.BYTES, size);
             }
         }
-        return Unsafe.allocateMemory(size);
+        return GuardBytes.arm(Unsafe.allocateMemory(GuardBytes.rawSize(size)), size);
     }
 
     @Override
@@ -86,6 +86,7 @@ public final class HostMemoryPool extends AllocationManager {
      */
     @Override
     protected void release0() {
+        long raw = GuardBytes.check(address, size);
         if (size >= MIN_CACHED_BYTES) {
             if (CACHED_BYTES.addAndGet(size) <= CACHE_LIMIT) {
                 FREE.compute(size, (s, blocks) -> {
@@ -97,7 +98,7 @@ public final class HostMemoryPool extends AllocationManager {
             }
             CACHED_BYTES.addAndGet(-size);
         }
-        Unsafe.freeMemory(address);
+        Unsafe.freeMemory(raw);
     }
 
     /** Bytes held in the cache (released by Arrow, not yet returned to the system). */
@@ -115,7 +116,7 @@ public final class HostMemoryPool extends AllocationManager {
             Long address;
             while ((address = e.getValue().pollFirst()) != null) {
                 CACHED_BYTES.addAndGet(-size);
-                Unsafe.freeMemory(address);
+                Unsafe.freeMemory(address - GuardBytes.BYTES);
             }
             FREE.computeIfPresent(size, (s, blocks) -> blocks.isEmpty() ? null : blocks);
         }
