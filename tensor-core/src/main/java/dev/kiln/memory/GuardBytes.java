@@ -9,12 +9,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * tensor's buffer (which would otherwise corrupt malloc's bookkeeping and crash the JVM later, somewhere else) is
  * reported on stderr with the block's size and the first damaged offset, and counted in {@link #violations()}.
  *
- * <p>The guards cost two fills and two scans per block: for hunting a crash, not for production runs.
+ * <p>Released blocks are also poisoned and held in a quarantine (up to {@code kiln.debug.quarantineBytes}, default
+ * 256 MiB) before they go back to malloc; a block whose poison changed while quarantined was written after its
+ * tensor released it (a kernel racing a release, or a missing reachability fence), reported the same way.
+ *
+ * <p>The guards cost fills and scans of every block: for hunting a crash, not for production runs.
  */
 public final class GuardBytes {
     static final long BYTES = guardSize(Long.getLong("kiln.debug.guardBytes", 0));
     private static final byte PATTERN = (byte) 0xA5;
+    private static final byte POISON = (byte) 0xDD;
     private static final AtomicLong VIOLATIONS = new AtomicLong();
+    private static final long QUARANTINE_LIMIT = Long.getLong("kiln.debug.quarantineBytes", 256L << 20);
+    private static final java.util.ArrayDeque<long[]> QUARANTINE = new java.util.ArrayDeque<>();
+    private static long quarantined;
 
     private GuardBytes() {
     }
@@ -74,9 +82,62 @@ public final class GuardBytes {
         return raw;
     }
 
+    /** Guards on: true when the block must not be freed or cached now ({@link #quarantine} took it). */
+    static boolean enabled() {
+        return BYTES > 0;
+    }
+
+    /**
+     * Poisons the released block at {@code address} and queues it; returns the raw addresses of blocks that left the
+     * quarantine (checked; the caller frees them).
+     */
+    static synchronized long[] quarantine(long address, long size) {
+        poison(address, size);
+        QUARANTINE.addLast(new long[] {address, size});
+        quarantined += size;
+        java.util.List<Long> out = new java.util.ArrayList<>();
+        while (quarantined > QUARANTINE_LIMIT && !QUARANTINE.isEmpty()) {
+            long[] b = QUARANTINE.pollFirst();
+            quarantined -= b[1];
+            out.add(checkPoison(b[0], b[1], BYTES));
+        }
+        return out.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** Empties the quarantine (every block checked); returns the raw addresses to free. */
+    static synchronized long[] drain() {
+        long[] out = new long[QUARANTINE.size()];
+        for (int i = 0; i < out.length; i++) {
+            long[] b = QUARANTINE.pollFirst();
+            out[i] = checkPoison(b[0], b[1], BYTES);
+        }
+        quarantined = 0;
+        return out;
+    }
+
+    /** Checks a quarantined block's poison and guards; returns its raw address. */
+    static long checkPoison(long address, long size, long guard) {
+        long damaged = firstDamaged(address, size, POISON);
+        if (damaged >= 0) {
+            VIOLATIONS.incrementAndGet();
+            System.err.println("Kiln: a " + size + "-byte host block was written after it was released, first at byte "
+                    + damaged + " (a kernel still running on a released tensor)");
+        }
+        return check(address, size, guard);
+    }
+
+    /** Poisons a block as {@link #quarantine} does (for tests). */
+    static void poison(long address, long size) {
+        Unsafe.setMemory(address, size, POISON);
+    }
+
     private static long firstDamaged(long guard, long bytes) {
+        return firstDamaged(guard, bytes, PATTERN);
+    }
+
+    private static long firstDamaged(long guard, long bytes, byte pattern) {
         for (long i = 0; i < bytes; i++) {
-            if (Unsafe.getByte(guard + i) != PATTERN) {
+            if (Unsafe.getByte(guard + i) != pattern) {
                 return i;
             }
         }

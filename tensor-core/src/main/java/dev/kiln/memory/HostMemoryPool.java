@@ -61,7 +61,7 @@ public final class HostMemoryPool extends AllocationManager {
             Long cached = blocks == null ? null : blocks.pollFirst();
             if (cached != null) {
                 CACHED_BYTES.addAndGet(-size);
-                return GuardBytes.arm(cached - GuardBytes.BYTES, size);
+                return cached; // never with guards on: released blocks are quarantined, not cached
             }
         }
         return GuardBytes.arm(Unsafe.allocateMemory(GuardBytes.rawSize(size)), size);
@@ -86,7 +86,12 @@ public final class HostMemoryPool extends AllocationManager {
      */
     @Override
     protected void release0() {
-        long raw = GuardBytes.check(address, size);
+        if (GuardBytes.enabled()) {
+            for (long raw : GuardBytes.quarantine(address, size)) {
+                Unsafe.freeMemory(raw); // debugging: no cache, blocks leave the quarantine checked
+            }
+            return;
+        }
         if (size >= MIN_CACHED_BYTES) {
             if (CACHED_BYTES.addAndGet(size) <= CACHE_LIMIT) {
                 FREE.compute(size, (s, blocks) -> {
@@ -98,7 +103,7 @@ public final class HostMemoryPool extends AllocationManager {
             }
             CACHED_BYTES.addAndGet(-size);
         }
-        Unsafe.freeMemory(raw);
+        Unsafe.freeMemory(address);
     }
 
     /** Bytes held in the cache (released by Arrow, not yet returned to the system). */
@@ -111,12 +116,15 @@ public final class HostMemoryPool extends AllocationManager {
      * the counter on its own, and a deque is dropped from the map only if it is still empty under its key's lock.
      */
     public static void emptyCache() {
+        for (long raw : GuardBytes.drain()) {
+            Unsafe.freeMemory(raw);
+        }
         for (var e : FREE.entrySet()) {
             long size = e.getKey();
             Long address;
             while ((address = e.getValue().pollFirst()) != null) {
                 CACHED_BYTES.addAndGet(-size);
-                Unsafe.freeMemory(address - GuardBytes.BYTES);
+                Unsafe.freeMemory(address);
             }
             FREE.computeIfPresent(size, (s, blocks) -> blocks.isEmpty() ? null : blocks);
         }

@@ -34,4 +34,23 @@ class GuardBytesTest extends KilnTest {
         assertEquals(128, GuardBytes.guardSize(128));
         assertThrows(IllegalArgumentException.class, () -> GuardBytes.guardSize(10));
     }
+
+    @Test
+    void aWriteAfterReleaseIsFoundWhenTheBlockLeavesTheQuarantine() {
+        for (boolean writeAfterRelease : new boolean[] {false, true}) {
+            long raw = Unsafe.allocateMemory(100 + 2 * GUARD);
+            try {
+                long block = GuardBytes.arm(raw, 100, GUARD);
+                GuardBytes.poison(block, 100); // released
+                if (writeAfterRelease) {
+                    Unsafe.putFloat(block + 40, 1f);
+                }
+                long before = GuardBytes.violations();
+                assertEquals(raw, GuardBytes.checkPoison(block, 100, GUARD));
+                assertEquals(before + (writeAfterRelease ? 1 : 0), GuardBytes.violations());
+            } finally {
+                Unsafe.freeMemory(raw);
+            }
+        }
+    }
 }
