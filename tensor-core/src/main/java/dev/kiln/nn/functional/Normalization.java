@@ -1,5 +1,6 @@
 package dev.kiln.nn.functional;
 
+import dev.kiln.amp.Autocast;
 import dev.kiln.autograd.Autograd;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
@@ -92,6 +93,13 @@ public final class Normalization {
      * {@code weight} and {@code bias} (or null) have shape {@code normalizedShape}.
      */
     public static Tensor layerNorm(Tensor x, long[] normalizedShape, Tensor weight, Tensor bias, double eps) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("layer_norm", c -> layerNorm(c[0], normalizedShape, c[1], c[2], eps),
+                    x, weight, bias);
+            if (cast != null) {
+                return cast;
+            }
+        }
         checkFloating(x, "layer_norm");
         int k = normalizedShape.length;
         boolean ok = k > 0 && x.dim() >= k && Arrays.equals(
@@ -120,6 +128,13 @@ public final class Normalization {
      * {@code F.group_norm}.
      */
     public static Tensor groupNorm(Tensor x, long numGroups, Tensor weight, Tensor bias, double eps) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("group_norm", c -> groupNorm(c[0], numGroups, c[1], c[2], eps),
+                    x, weight, bias);
+            if (cast != null) {
+                return cast;
+            }
+        }
         checkFloating(x, "group_norm");
         if (x.dim() < 2 || numGroups <= 0 || x.size(1) % numGroups != 0) {
             throw new IllegalArgumentException("Expected number of channels in input to be divisible by num_groups, "
