@@ -17,13 +17,11 @@ import org.apache.arrow.memory.BufferAllocator;
  */
 final class Float32Scratch implements AutoCloseable {
     private final PointwiseKernels casts;
-    private final MemoryKernels memory;
     private final List<Storage> owned = new ArrayList<>(4);
     private final List<KernelArg[]> writeBacks = new ArrayList<>(2);
 
-    Float32Scratch(PointwiseKernels casts, MemoryKernels memory) {
+    Float32Scratch(PointwiseKernels casts) {
         this.casts = casts;
-        this.memory = memory;
     }
 
     static boolean isHalf(KernelArg a) {
@@ -82,7 +80,9 @@ final class Float32Scratch implements AutoCloseable {
     private KernelArg allocate(KernelArg like) {
         long bytes = like.numel() * DType.FLOAT32.byteSize();
         BufferAllocator host = like.device().isCuda() ? contextAllocator() : like.storage().allocator();
-        Storage s = memory.allocate(like.device(), host, bytes, false);
+        // the device's own backend: kernels may be shared by several backends (a test stand-in for a GPU reuses the
+        // CPU's), and only the owner can allocate on its device
+        Storage s = Backends.of(like.device()).memory().allocate(like.device(), host, bytes, false);
         owned.add(s);
         return KernelArg.contiguous(s, DType.FLOAT32, like.shape());
     }

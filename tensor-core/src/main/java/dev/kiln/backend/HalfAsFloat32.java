@@ -6,7 +6,7 @@ package dev.kiln.backend;
  * back once, on store ({@link Float32Scratch}) — what PyTorch's CPU kernels do for these types (load as float,
  * compute in float, round on store; reductions accumulate in float). The wrapped backend only needs a
  * {@code copy} kernel that converts between the half types and the others, and memory kernels that read and write
- * them.
+ * them; the float32 scratch comes from the backend that owns the tensors' device.
  *
  * <p>Calls without a half argument go straight to the wrapped kernel: the only cost on the float32/float64 paths is
  * one dtype test per argument per kernel call, never per element. Optional fused kernels (optimizer steps, fused
@@ -20,15 +20,13 @@ public final class HalfAsFloat32 {
     /** Pointwise kernels; {@code copy} and {@code fill} stay the wrapped backend's (they convert natively). */
     public static final class Pointwise implements PointwiseKernels {
         private final PointwiseKernels k;
-        private final MemoryKernels memory;
 
-        public Pointwise(PointwiseKernels k, MemoryKernels memory) {
+        public Pointwise(PointwiseKernels k) {
             this.k = k;
-            this.memory = memory;
         }
 
         private Float32Scratch scratch() {
-            return new Float32Scratch(k, memory);
+            return new Float32Scratch(k);
         }
 
         @Override
@@ -105,12 +103,10 @@ public final class HalfAsFloat32 {
     public static final class Reduce implements ReduceKernels {
         private final ReduceKernels k;
         private final PointwiseKernels casts;
-        private final MemoryKernels memory;
 
-        public Reduce(ReduceKernels k, PointwiseKernels casts, MemoryKernels memory) {
+        public Reduce(ReduceKernels k, PointwiseKernels casts) {
             this.k = k;
             this.casts = casts;
-            this.memory = memory;
         }
 
         @Override
@@ -119,7 +115,7 @@ public final class HalfAsFloat32 {
                 k.reduceLastDim(op, in, out);
                 return;
             }
-            try (Float32Scratch s = new Float32Scratch(casts, memory)) {
+            try (Float32Scratch s = new Float32Scratch(casts)) {
                 k.reduceLastDim(op, s.in(in), s.out(out));
                 s.commit();
             }
@@ -131,7 +127,7 @@ public final class HalfAsFloat32 {
                 k.softmaxLastDim(in, out, log);
                 return;
             }
-            try (Float32Scratch s = new Float32Scratch(casts, memory)) {
+            try (Float32Scratch s = new Float32Scratch(casts)) {
                 k.softmaxLastDim(s.in(in), s.out(out), log);
                 s.commit();
             }
@@ -142,12 +138,10 @@ public final class HalfAsFloat32 {
     public static final class Index implements IndexKernels {
         private final IndexKernels k;
         private final PointwiseKernels casts;
-        private final MemoryKernels memory;
 
-        public Index(IndexKernels k, PointwiseKernels casts, MemoryKernels memory) {
+        public Index(IndexKernels k, PointwiseKernels casts) {
             this.k = k;
             this.casts = casts;
-            this.memory = memory;
         }
 
         @Override
@@ -156,7 +150,7 @@ public final class HalfAsFloat32 {
                 k.gather(in, dim, index, out);
                 return;
             }
-            try (Float32Scratch s = new Float32Scratch(casts, memory)) {
+            try (Float32Scratch s = new Float32Scratch(casts)) {
                 k.gather(s.in(in), dim, index, s.out(out));
                 s.commit();
             }
@@ -168,7 +162,7 @@ public final class HalfAsFloat32 {
                 k.scatter(out, dim, index, src, accumulate);
                 return;
             }
-            try (Float32Scratch s = new Float32Scratch(casts, memory)) {
+            try (Float32Scratch s = new Float32Scratch(casts)) {
                 k.scatter(s.inOut(out), dim, index, s.in(src), accumulate);
                 s.commit();
             }
@@ -180,7 +174,7 @@ public final class HalfAsFloat32 {
                 k.indexSelect(in, dim, index, out);
                 return;
             }
-            try (Float32Scratch s = new Float32Scratch(casts, memory)) {
+            try (Float32Scratch s = new Float32Scratch(casts)) {
                 k.indexSelect(s.in(in), dim, index, s.out(out));
                 s.commit();
             }
@@ -192,7 +186,7 @@ public final class HalfAsFloat32 {
                 k.indexAdd(out, dim, index, src);
                 return;
             }
-            try (Float32Scratch s = new Float32Scratch(casts, memory)) {
+            try (Float32Scratch s = new Float32Scratch(casts)) {
                 k.indexAdd(s.inOut(out), dim, index, s.in(src));
                 s.commit();
             }
@@ -203,12 +197,10 @@ public final class HalfAsFloat32 {
     public static final class Linalg implements LinalgKernels {
         private final LinalgKernels k;
         private final PointwiseKernels casts;
-        private final MemoryKernels memory;
 
-        public Linalg(LinalgKernels k, PointwiseKernels casts, MemoryKernels memory) {
+        public Linalg(LinalgKernels k, PointwiseKernels casts) {
             this.k = k;
             this.casts = casts;
-            this.memory = memory;
         }
 
         @Override
@@ -217,7 +209,7 @@ public final class HalfAsFloat32 {
                 k.bmm(a, b, out);
                 return;
             }
-            try (Float32Scratch s = new Float32Scratch(casts, memory)) {
+            try (Float32Scratch s = new Float32Scratch(casts)) {
                 k.bmm(s.in(a), s.in(b), s.out(out));
                 s.commit();
             }
@@ -233,16 +225,14 @@ public final class HalfAsFloat32 {
     public static final class Conv implements ConvKernels {
         private final ConvKernels k;
         private final PointwiseKernels casts;
-        private final MemoryKernels memory;
 
-        public Conv(ConvKernels k, PointwiseKernels casts, MemoryKernels memory) {
+        public Conv(ConvKernels k, PointwiseKernels casts) {
             this.k = k;
             this.casts = casts;
-            this.memory = memory;
         }
 
         private Float32Scratch scratch() {
-            return new Float32Scratch(casts, memory);
+            return new Float32Scratch(casts);
         }
 
         @Override
@@ -363,12 +353,10 @@ public final class HalfAsFloat32 {
     public static final class Random implements RandomKernels {
         private final RandomKernels k;
         private final PointwiseKernels casts;
-        private final MemoryKernels memory;
 
-        public Random(RandomKernels k, PointwiseKernels casts, MemoryKernels memory) {
+        public Random(RandomKernels k, PointwiseKernels casts) {
             this.k = k;
             this.casts = casts;
-            this.memory = memory;
         }
 
         @Override
@@ -377,7 +365,7 @@ public final class HalfAsFloat32 {
                 k.uniform(out, source);
                 return;
             }
-            try (Float32Scratch s = new Float32Scratch(casts, memory)) {
+            try (Float32Scratch s = new Float32Scratch(casts)) {
                 k.uniform(s.out(out), source);
                 s.commit();
             }
@@ -389,7 +377,7 @@ public final class HalfAsFloat32 {
                 k.normal(out, source);
                 return;
             }
-            try (Float32Scratch s = new Float32Scratch(casts, memory)) {
+            try (Float32Scratch s = new Float32Scratch(casts)) {
                 k.normal(s.out(out), source);
                 s.commit();
             }

@@ -22,12 +22,12 @@ public final class CpuBackend implements Backend {
     // does the conversions).
     private final MemoryKernels memory = new CpuMemory(); // fences inline: few entry points, each its own shape
     private final PointwiseKernels casts = new Fenced.Pointwise(new CpuPointwise());
-    private final PointwiseKernels pointwise = new Fenced.Pointwise(new HalfAsFloat32.Pointwise(casts, memory));
-    private final ReduceKernels reduce = new Fenced.Reduce(new HalfAsFloat32.Reduce(new CpuReduce(), casts, memory));
-    private final IndexKernels index = new Fenced.Index(new HalfAsFloat32.Index(new CpuIndex(), casts, memory));
-    private final LinalgKernels linalg = new Fenced.Linalg(new HalfAsFloat32.Linalg(new CpuLinalg(), casts, memory));
-    private final ConvKernels conv = new Fenced.Conv(new HalfAsFloat32.Conv(new CpuConv(), casts, memory));
-    private final RandomKernels random = new HalfAsFloat32.Random(new CpuRandom(), casts, memory);
+    private final PointwiseKernels pointwise = new Fenced.Pointwise(new HalfAsFloat32.Pointwise(casts));
+    private final ReduceKernels reduce = new Fenced.Reduce(new HalfAsFloat32.Reduce(new CpuReduce(), casts));
+    private final IndexKernels index = new Fenced.Index(new HalfAsFloat32.Index(new CpuIndex(), casts));
+    private final LinalgKernels linalg = new Fenced.Linalg(new HalfAsFloat32.Linalg(new CpuLinalg(), casts));
+    private final ConvKernels conv = new Fenced.Conv(new HalfAsFloat32.Conv(new CpuConv(), casts));
+    private final RandomKernels random = new HalfAsFloat32.Random(new CpuRandom(), casts);
 
     /** For {@code ServiceLoader}; loads no native library (OpenBLAS and oneDNN load on first use). */
     public CpuBackend() {
