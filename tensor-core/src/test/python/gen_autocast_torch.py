@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Real-PyTorch (1.13) references for CPU autocast (torch.autocast("cpu", dtype=torch.bfloat16)): a small MLP with
-cross entropy and a small CNN with MSE, forward under autocast, backward outside it, float32 master weights. Read by
+cross entropy and a small CNN (conv, batch norm) with MSE, forward under autocast, backward outside it, float32 master weights. Read by
 dev.kiln.amp.AutocastTest.
 
 Run from the repository root: /usr/bin/python3 tensor-core/src/test/python/gen_autocast_torch.py
@@ -64,8 +64,12 @@ def mlp(r):
 def cnn(r):
     torch.manual_seed(6)
     conv = nn.Conv2d(1, 2, 3)
+    bn = nn.BatchNorm2d(2)
     fc = nn.Linear(2 * 3 * 3, 2)
-    model = nn.ModuleDict({"conv": conv, "fc": fc})
+    with torch.no_grad():  # not the identity, so the test sees them
+        bn.weight.copy_(torch.tensor([1.5, 0.75]))
+        bn.bias.copy_(torch.tensor([0.25, -0.5]))
+    model = nn.ModuleDict({"conv": conv, "bn": bn, "fc": fc})
     x = torch.randn(3, 1, 5, 5)
     target = torch.randn(3, 2)
     params(r, "cnn", model)
@@ -73,13 +77,16 @@ def cnn(r):
     r.put("cnn|target", target)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         c = conv(x)
-        a = c.relu()
+        n = bn(c)  # a bfloat16 input with float32 parameters: normalized in float32, bfloat16 out
+        a = n.relu()
         out = fc(a.flatten(1))
         loss = F.mse_loss(out, target)
-    for k, t in (("conv", c), ("relu", a), ("out", out), ("loss", loss)):
+    for k, t in (("conv", c), ("bn", n), ("relu", a), ("out", out), ("loss", loss)):
         put(r, "cnn|" + k, t.detach())
     loss.backward()
     grads(r, "cnn", model)
+    r.put("cnn|running_mean", bn.running_mean)
+    r.put("cnn|running_var", bn.running_var)
 
 
 def main():

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.nn.BatchNorm2d;
 import dev.kiln.nn.Conv2d;
 import dev.kiln.nn.Linear;
 import dev.kiln.nn.Module;
@@ -43,7 +44,7 @@ class AutocastTest extends KilnTest {
         for (String name : m.namedParameters().keySet()) {
             sd.put(name, G.tensor(net + "|param|" + name, DType.FLOAT32));
         }
-        m.loadStateDict(sd);
+        m.loadStateDict(sd, false); // parameters only: buffers keep their fresh values, as in the script
     }
 
     private static void check(String key, Tensor got, double rtol, double atol) {
@@ -96,18 +97,22 @@ class AutocastTest extends KilnTest {
     @Test
     void cnnWithMseMatchesPyTorch() {
         Conv2d conv = new Conv2d(1, 2, 3);
+        BatchNorm2d bn = new BatchNorm2d(2);
         Linear fc = new Linear(2 * 3 * 3, 2);
         ModuleDict model = new ModuleDict();
         model.put("conv", conv);
+        model.put("bn", bn);
         model.put("fc", fc);
         load(model, "cnn");
         Tensor x = G.tensor("cnn|x", DType.FLOAT32);
         Tensor loss;
         try (Autocast ac = Autocast.enable(Device.Type.CPU)) { // bfloat16 is the CPU default
             Tensor c = conv.forward(x);
-            Tensor a = c.relu();
+            Tensor n = bn.forward(c); // bfloat16 in, float32 parameters: bfloat16 out
+            Tensor a = n.relu();
             Tensor out = fc.forward(a.flatten(1, -1));
             check("cnn|conv", c, RTOL, ATOL);
+            check("cnn|bn", n, RTOL, ATOL);
             check("cnn|relu", a, RTOL, ATOL);
             check("cnn|out", out, RTOL, ATOL);
             loss = F.mseLoss(out, G.tensor("cnn|target", DType.FLOAT32));
@@ -115,6 +120,9 @@ class AutocastTest extends KilnTest {
         }
         loss.backward();
         checkGrads(model, "cnn");
+        assertEquals(DType.FLOAT32, bn.runningMean().dtype());
+        checkValues("cnn|running_mean", bn.runningMean(), RTOL, 1e-3);
+        checkValues("cnn|running_var", bn.runningVar(), RTOL, 1e-3);
         model.close();
     }
 

@@ -2,6 +2,7 @@ package dev.kiln.nn.functional;
 
 import dev.kiln.amp.Autocast;
 import dev.kiln.autograd.Autograd;
+import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
@@ -47,8 +48,23 @@ public final class Normalization {
         checkPerChannel(weight, "weight", c);
         checkPerChannel(bias, "bias", c);
         try (TensorScope temps = TensorScope.openTemporaries()) { // statistics and partial products
+            if (x.dtype().isHalf() && !allOfType(x.dtype(), runningMean, runningVar, weight, bias)) {
+                // PyTorch's mixed batch norm (e.g. under autocast): a half input with float32 parameters and running
+                // statistics is normalized in float32, and the result has the input's type
+                return temps.handOut(batchNormInScope(x.to(DType.FLOAT32), runningMean, runningVar, weight, bias,
+                        training, momentum, eps).to(x.dtype()));
+            }
             return temps.handOut(batchNormInScope(x, runningMean, runningVar, weight, bias, training, momentum, eps));
         }
+    }
+
+    private static boolean allOfType(DType dtype, Tensor... tensors) {
+        for (Tensor t : tensors) {
+            if (t != null && t.dtype() != dtype) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Tensor batchNormInScope(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
