@@ -171,4 +171,44 @@ class GradScalerTest extends KilnTest {
         assertTrue(off.stateDict().isEmpty());
         opt.close();
     }
+
+    /** PyTorch's AMP recipe end to end on the CPU: float16 autocast, float32 master weights, dynamic loss scaling. */
+    @Test
+    void theAmpRecipeTrainsAnMlpInFloat16() {
+        dev.kiln.tensor.Generator g = new dev.kiln.tensor.Generator(7);
+        dev.kiln.nn.Sequential model = new dev.kiln.nn.Sequential(new dev.kiln.nn.Linear(4, 16), new dev.kiln.nn.ReLU(),
+                new dev.kiln.nn.Linear(16, 1));
+        Tensor x = Tensor.randn(new long[] {64, 4}, DType.FLOAT32, g);
+        Tensor y = x.sum(new long[] {1}, true).mul(0.5); // a linear target the MLP can fit
+        Optimizer opt = new dev.kiln.optim.Adam(model.parameters(), 0.01);
+        GradScaler scaler = new GradScaler();
+        double first = 0;
+        double last = 0;
+        int stepped = 0;
+        for (int i = 0; i < 150; i++) {
+            try (dev.kiln.tensor.TensorScope step = dev.kiln.tensor.TensorScope.open()) {
+                opt.zeroGrad();
+                Tensor loss;
+                try (Autocast ac = Autocast.enable(dev.kiln.tensor.Device.Type.CPU, DType.FLOAT16)) {
+                    Tensor out = model.forward(x);
+                    assertEquals(DType.FLOAT16, out.dtype());
+                    loss = dev.kiln.nn.functional.F.mseLoss(out, y);
+                    assertEquals(DType.FLOAT32, loss.dtype()); // mse_loss is on the float32 list
+                }
+                scaler.scale(loss).backward();
+                stepped += scaler.step(opt) ? 1 : 0;
+                scaler.update();
+                last = loss.item();
+                first = i == 0 ? last : first;
+            }
+        }
+        for (Tensor p : model.parameters()) {
+            assertEquals(DType.FLOAT32, p.dtype());
+            assertEquals(DType.FLOAT32, p.grad().dtype());
+        }
+        assertTrue(stepped > 140, "steps taken: " + stepped);
+        assertTrue(last < 0.05 * first, "loss " + first + " -> " + last);
+        opt.close();
+        model.close();
+    }
 }
