@@ -171,6 +171,8 @@ KILN_FILL(i64, I64)
 KILN_FILL(i32, I32)
 KILN_FILL(u8, U8)
 KILN_FILL(b8, B8)
+KILN_FILL(f16, F16)
+KILN_FILL(bf16, BF16)
 
 #define KILN_COPY_CONVERT(SS, SK, DS, DK)                                                             \
     extern "C" __global__ void kiln_copy_##SS##_##DS(long long n, const SK::S* src, Layout srcL,    \
@@ -183,7 +185,7 @@ KILN_FILL(b8, B8)
         copy_same_impl<SK>(n, src, srcL, dst, dstL);                                                \
     }
 
-// Every (source, destination) pair of the six dtypes, one block per source.
+// Every (source, destination) pair of the six original dtypes, one block per source.
 KILN_COPY_SAME(f32, F32)
 KILN_COPY_CONVERT(f32, F32, f64, F64)
 KILN_COPY_CONVERT(f32, F32, i64, I64)
@@ -225,3 +227,34 @@ KILN_COPY_CONVERT(b8, B8, i64, I64)
 KILN_COPY_CONVERT(b8, B8, i32, I32)
 KILN_COPY_CONVERT(b8, B8, u8, U8)
 KILN_COPY_SAME(b8, B8)
+
+// float16 and bfloat16 to and from every dtype (and each other), through float32 exactly as the CPU's HalfCasts and
+// Elements do: the only kernels that see the 16-bit types.
+KILN_COPY_SAME(f16, F16)
+KILN_COPY_CONVERT(f16, F16, f32, F32)
+KILN_COPY_CONVERT(f32, F32, f16, F16)
+KILN_COPY_CONVERT(f16, F16, f64, F64)
+KILN_COPY_CONVERT(f64, F64, f16, F16)
+KILN_COPY_CONVERT(f16, F16, i64, I64)
+KILN_COPY_CONVERT(i64, I64, f16, F16)
+KILN_COPY_CONVERT(f16, F16, i32, I32)
+KILN_COPY_CONVERT(i32, I32, f16, F16)
+KILN_COPY_CONVERT(f16, F16, u8, U8)
+KILN_COPY_CONVERT(u8, U8, f16, F16)
+KILN_COPY_CONVERT(f16, F16, b8, B8)
+KILN_COPY_CONVERT(b8, B8, f16, F16)
+KILN_COPY_SAME(bf16, BF16)
+KILN_COPY_CONVERT(bf16, BF16, f32, F32)
+KILN_COPY_CONVERT(f32, F32, bf16, BF16)
+KILN_COPY_CONVERT(bf16, BF16, f64, F64)
+KILN_COPY_CONVERT(f64, F64, bf16, BF16)
+KILN_COPY_CONVERT(bf16, BF16, i64, I64)
+KILN_COPY_CONVERT(i64, I64, bf16, BF16)
+KILN_COPY_CONVERT(bf16, BF16, i32, I32)
+KILN_COPY_CONVERT(i32, I32, bf16, BF16)
+KILN_COPY_CONVERT(bf16, BF16, u8, U8)
+KILN_COPY_CONVERT(u8, U8, bf16, BF16)
+KILN_COPY_CONVERT(bf16, BF16, b8, B8)
+KILN_COPY_CONVERT(b8, B8, bf16, BF16)
+KILN_COPY_CONVERT(f16, F16, bf16, BF16)
+KILN_COPY_CONVERT(bf16, BF16, f16, F16)

@@ -13,13 +13,101 @@ struct I64 { typedef long long S; static const bool floating = false; };
 struct I32 { typedef int S; static const bool floating = false; };
 struct U8 { typedef unsigned char S; static const bool floating = false; };
 struct B8 { typedef unsigned char S; static const bool floating = false; };
+// float16 (IEEE binary16) and bfloat16, stored as their 16-bit patterns. Only copies and fills touch them: every
+// other kernel sees float32 (HalfAsFloat32 widens the operands and rounds the results on the host side of the SPI).
+struct F16 { typedef unsigned short S; static const bool floating = true; };
+struct BF16 { typedef unsigned short S; static const bool floating = true; };
+
+// ------------------------------------------------------------------------------------------------ half bits
+// Bit-exact with dev.kiln.memory.HalfFloats (PyTorch's rounding): to nearest, ties to even; float16 overflows to
+// infinity and keeps subnormals; NaN becomes a quiet NaN of the same sign (bfloat16: the canonical 0x7FC0).
+
+__host__ __device__ __forceinline__ unsigned kiln_f32_bits(float f) {
+    unsigned u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+__host__ __device__ __forceinline__ float kiln_bits_f32(unsigned u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+// m >> shift, rounded to nearest with ties to even (1 <= shift <= 24).
+__host__ __device__ __forceinline__ unsigned kiln_round_shift(unsigned m, int shift) {
+    unsigned kept = m >> shift;
+    unsigned rem = m & ((1u << shift) - 1u);
+    unsigned mid = 1u << (shift - 1);
+    return (rem > mid || (rem == mid && (kept & 1u))) ? kept + 1u : kept;
+}
+
+__host__ __device__ __forceinline__ unsigned short kiln_float_to_half(float f) {
+    unsigned bits = kiln_f32_bits(f);
+    unsigned sign = (bits >> 16) & 0x8000u;
+    int exp = (int)((bits >> 23) & 0xFFu);
+    unsigned mant = bits & 0x7FFFFFu;
+    if (exp == 0xFF) {
+        return (unsigned short)(sign | 0x7C00u | (mant != 0 ? 0x200u : 0u)); // inf, or quiet NaN
+    }
+    int e = exp - 127 + 15;
+    if (e >= 0x1F) {
+        return (unsigned short)(sign | 0x7C00u); // too large: infinity
+    }
+    if (e <= 0) { // a half subnormal (or zero): value = m * 2^-24
+        if (e < -10) {
+            return (unsigned short)sign;
+        }
+        return (unsigned short)(sign | kiln_round_shift(mant | 0x800000u, 14 - e));
+    }
+    // NOTE: a carry out of the mantissa correctly bumps the exponent (and 65520 up to infinity).
+    return (unsigned short)(sign | (((unsigned)e << 10) + kiln_round_shift(mant, 13)));
+}
+
+__host__ __device__ __forceinline__ float kiln_half_to_float(unsigned short h) {
+    unsigned sign = ((unsigned)h & 0x8000u) << 16;
+    unsigned exp = ((unsigned)h >> 10) & 0x1Fu;
+    unsigned mant = (unsigned)h & 0x3FFu;
+    if (exp == 0x1F) {
+        return kiln_bits_f32(sign | 0x7F800000u | (mant << 13));
+    }
+    if (exp == 0) {
+        float v = (float)mant * 5.9604644775390625e-8f; // mant * 2^-24: subnormal (or zero), exact
+        return sign != 0 ? -v : v;
+    }
+    return kiln_bits_f32(sign | ((exp - 15u + 127u) << 23) | (mant << 13));
+}
+
+__host__ __device__ __forceinline__ unsigned short kiln_float_to_bfloat16(float f) {
+    if (f != f) {
+        return 0x7FC0;
+    }
+    unsigned bits = kiln_f32_bits(f);
+    return (unsigned short)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+__host__ __device__ __forceinline__ float kiln_bfloat16_to_float(unsigned short b) {
+    return kiln_bits_f32((unsigned)b << 16);
+}
 
 // Reads as Java's Elements.get / getLong do: UINT8 is unsigned, BOOL is (byte != 0).
 template <typename K> __host__ __device__ __forceinline__ double to_double(typename K::S x) { return (double)x; }
 template <> __host__ __device__ __forceinline__ double to_double<B8>(unsigned char x) { return x != 0 ? 1.0 : 0.0; }
+template <> __host__ __device__ __forceinline__ double to_double<F16>(unsigned short x) {
+    return (double)kiln_half_to_float(x);
+}
+template <> __host__ __device__ __forceinline__ double to_double<BF16>(unsigned short x) {
+    return (double)kiln_bfloat16_to_float(x);
+}
 
 template <typename K> __host__ __device__ __forceinline__ long long to_long(typename K::S x) { return (long long)x; }
 template <> __host__ __device__ __forceinline__ long long to_long<B8>(unsigned char x) { return x != 0 ? 1 : 0; }
+template <> __host__ __device__ __forceinline__ long long to_long<F16>(unsigned short x) {
+    return j_d2l(to_double<F16>(x));
+}
+template <> __host__ __device__ __forceinline__ long long to_long<BF16>(unsigned short x) {
+    return j_d2l(to_double<BF16>(x));
+}
 
 // Writes as Elements.put (from double) and Elements.putLong (from long) do.
 template <typename K> __host__ __device__ __forceinline__ typename K::S from_double(double v);
@@ -31,6 +119,13 @@ template <> __host__ __device__ __forceinline__ unsigned char from_double<U8>(do
     return (unsigned char)j_d2l(v); // (byte) (long) v
 }
 template <> __host__ __device__ __forceinline__ unsigned char from_double<B8>(double v) { return v != 0.0 ? 1 : 0; }
+// Through float32 first, as ATen's casts (and Elements.put) do: a few doubles round twice, exactly as in PyTorch.
+template <> __host__ __device__ __forceinline__ unsigned short from_double<F16>(double v) {
+    return kiln_float_to_half((float)v);
+}
+template <> __host__ __device__ __forceinline__ unsigned short from_double<BF16>(double v) {
+    return kiln_float_to_bfloat16((float)v);
+}
 
 // Narrowing keeps the low bits, as Java's (int) and (byte) casts of a long do.
 template <typename K> __host__ __device__ __forceinline__ typename K::S from_long(long long v) {

@@ -1,7 +1,7 @@
 // Host build of the kernels' per-element functions (scalar_ops.cuh, optim_ops.cuh, philox.cuh), driven by
 // HostSemanticsTest: it writes requests on stdin, one per line, and compares each answer with the CPU backend.
 // Values travel as raw storage bits in hex (float32: its 32-bit pattern; int32: two's complement; ...).
-//   U k op x | L k x | B k op x y | C k x lo hi | V sk dk x | F k v
+//   U k op x | L k x | B k op x y | C k x lo hi | V sk dk x | F k v   (f16/bf16: V and F only)
 //   A k p g m v vmax|- lr beta1 beta2 eps wd decoupled maximize bc1 bc2sqrt   -> p m v vmax|-
 //   S k p g buf|- lr momentum dampening wd nesterov maximize initBuffer      -> p buf|-
 //   P c0 c1 c2 c3 k0 k1 (32-bit words)                                        -> four words
@@ -23,6 +23,7 @@ template <typename T> static T from_bits(u64 b) {
     T v;
     if (sizeof(T) == 8) { u64 x = b; memcpy(&v, &x, 8); }
     else if (sizeof(T) == 4) { unsigned x = (unsigned)b; memcpy(&v, &x, 4); }
+    else if (sizeof(T) == 2) { unsigned short x = (unsigned short)b; memcpy(&v, &x, 2); }
     else { unsigned char x = (unsigned char)b; memcpy(&v, &x, 1); }
     return v;
 }
@@ -30,6 +31,7 @@ template <typename T> static T from_bits(u64 b) {
 template <typename T> static u64 to_bits(T v) {
     if (sizeof(T) == 8) { u64 x; memcpy(&x, &v, 8); return x; }
     if (sizeof(T) == 4) { unsigned x; memcpy(&x, &v, 4); return x; }
+    if (sizeof(T) == 2) { unsigned short x; memcpy(&x, &v, 2); return x; }
     unsigned char x; memcpy(&x, &v, 1); return x;
 }
 
@@ -69,6 +71,8 @@ template <typename SK> static std::string convert_from(const std::string& dk, co
     if (dk == "i64") return convert_to<SK, I64>(x);
     if (dk == "i32") return convert_to<SK, I32>(x);
     if (dk == "u8") return convert_to<SK, U8>(x);
+    if (dk == "f16") return convert_to<SK, F16>(x);
+    if (dk == "bf16") return convert_to<SK, BF16>(x);
     return convert_to<SK, B8>(x);
 }
 
@@ -132,7 +136,16 @@ static std::string answer(const std::string& line) {
         if (k == "i64") return convert_from<I64>(dk, x);
         if (k == "i32") return convert_from<I32>(dk, x);
         if (k == "u8") return convert_from<U8>(dk, x);
+        if (k == "f16") return convert_from<F16>(dk, x);
+        if (k == "bf16") return convert_from<BF16>(dk, x);
         return convert_from<B8>(dk, x);
+    }
+    if (cmd == 'F' && (k == "f16" || k == "bf16")) { // the 16-bit types have only copies and fills
+        std::string v;
+        in >> v;
+        std::ostringstream out;
+        out << std::hex << (k == "f16" ? to_bits(from_double<F16>(dbl(v))) : to_bits(from_double<BF16>(dbl(v))));
+        return out.str();
     }
     if (k == "f32") return pointwise<F32>(cmd, in);
     if (k == "f64") return pointwise<F64>(cmd, in);

@@ -1,5 +1,6 @@
 package dev.kiln.autograd;
 
+import dev.kiln.amp.Autocast;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
@@ -114,7 +115,8 @@ public final class Engine {
     private static void run(TensorScope pass, List<Node> roots, List<Tensor> seeds, boolean retainGraph,
                             boolean createGraph, Map<Node, Tensor> captured, List<Tensor> implicitSeeds) {
         List<Runnable> callbacks = GradHooks.enterBackward();
-        try {
+        // Backward runs each op's gradient in the dtypes its forward used: autocast must not recast them.
+        try (Autocast off = Autocast.suspend()) {
             propagate(pass, roots, seeds, retainGraph, createGraph, captured, implicitSeeds);
             GradHooks.runCallbacks(callbacks); // queued by hooks during the pass; dropped if the pass threw
         } finally {

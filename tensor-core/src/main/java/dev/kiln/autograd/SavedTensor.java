@@ -54,6 +54,8 @@ final class SavedTensor {
             case INT32 -> "torch.IntTensor";
             case UINT8 -> "torch.ByteTensor";
             case BOOL -> "torch.BoolTensor";
+            case FLOAT16 -> "torch.HalfTensor";
+            case BFLOAT16 -> "torch.BFloat16Tensor";
         };
     }
 }

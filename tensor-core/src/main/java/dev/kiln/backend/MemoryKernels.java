@@ -26,7 +26,8 @@ public interface MemoryKernels {
 
     /**
      * Writes a Java array into contiguous {@code dst} on this backend's device: {@code float[]}, {@code long[]},
-     * {@code int[]} and {@code byte[]} must match {@code dst}'s storage type (float32, int64, int32, uint8/bool) and
+     * {@code int[]}, {@code short[]} and {@code byte[]} must match {@code dst}'s storage type (float32, int64, int32,
+     * float16/bfloat16 bit patterns, uint8/bool) and
      * are copied as is; a {@code double[]} is converted to any dtype as a C cast does.
      */
     void write(Object javaArray, KernelArg dst);
@@ -59,6 +60,7 @@ public interface MemoryKernels {
             case INT64 -> javaArray instanceof long[];
             case INT32 -> javaArray instanceof int[];
             case UINT8, BOOL -> javaArray instanceof byte[];
+            case FLOAT16, BFLOAT16 -> javaArray instanceof short[]; // the raw 16-bit patterns
         };
         if (!match || length != t.numel() || !(t.isContiguous() || length == 0)) {
             throw new IllegalArgumentException("cannot copy a " + javaArray.getClass().getSimpleName() + " of length "

@@ -36,8 +36,10 @@ import java.util.Map;
  *           padded with spaces so 8 + N is a multiple of 8
  * rest      the byte buffer; tensor {@code name} is bytes [b, e) of it, C-contiguous, little-endian
  * </pre>
- * Supported dtypes: F32, F64, I64, I32, U8, BOOL, and F16 / BF16, which load as float32 (exactly) and are written
- * from float tensors on request ({@link Precision}, rounding as PyTorch's {@code .half()} / {@code .bfloat16()}).
+ * Supported dtypes: F32, F64, I64, I32, U8, BOOL, F16 and BF16. F16 / BF16 load as float16 / bfloat16 (as PyTorch's
+ * {@code safetensors.torch.load_file} gives), or widened exactly to float32 on request ({@link #read(Path, boolean)});
+ * half tensors save as F16 / BF16, and any floating tensor can be narrowed to either on request ({@link Precision},
+ * rounding as PyTorch's {@code .half()} / {@code .bfloat16()}).
  * Loading validates the whole header before allocating (header length within the file and at most 100 MB, known
  * dtype, non-negative shape whose byte size equals the offset span, offsets inside the buffer, tensors neither
  * overlapping nor leaving gaps, no duplicate keys, nothing after the JSON but padding) and reports the file (or
@@ -60,7 +62,7 @@ public final class Safetensors {
 
     /** How floating-point tensors are stored: as they are, or narrowed to 16 bits. */
     public enum Precision {
-        /** F32 / F64, exactly. */
+        /** Each tensor in its own dtype (F32, F64, F16, BF16, ...), exactly. */
         NATIVE,
         /** IEEE half precision, PyTorch's {@code torch.float16}. */
         F16,
@@ -155,7 +157,7 @@ public final class Safetensors {
     }
 
     private static StoredType storedType(DType dtype, Precision precision) {
-        if (dtype.isFloatingPoint() && precision != Precision.NATIVE) {
+        if (dtype.isFloatingPoint() && precision != Precision.NATIVE) { // also float16 <-> bfloat16, via float32
             return precision == Precision.F16 ? StoredType.F16 : StoredType.BF16;
         }
         return StoredType.of(dtype);
@@ -168,7 +170,7 @@ public final class Safetensors {
             long n = c.numel();
             long start = c.storageOffset() * width;
             int perChunk = CHUNK / width;
-            ByteBuffer narrowed = type.isHalf() ? ByteBuffer.allocate(perChunk * 2) : null;
+            ByteBuffer narrowed = type.loadsAs != c.dtype() ? ByteBuffer.allocate(perChunk * 2) : null;
             for (long i = 0; i < n; i += perChunk) {
                 int count = (int) Math.min(perChunk, n - i);
                 ByteBuffer raw = c.storage().arrowBuf().nioBuffer(start + i * width, count * width);
@@ -199,9 +201,22 @@ public final class Safetensors {
 
     /** Tensors and metadata of {@code path}; the tensors belong to the current scope. */
     public static Contents read(Path path) throws IOException {
+        return read(path, false);
+    }
+
+    /**
+     * As {@link #read(Path)}; with {@code halfAsFloat32}, F16 and BF16 tensors load widened (exactly) to float32,
+     * for code that wants full-precision copies of a half checkpoint.
+     */
+    public static Contents read(Path path, boolean halfAsFloat32) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            return read(ch, ch.size(), path.toString());
+            return read(ch, ch.size(), path.toString(), halfAsFloat32);
         }
+    }
+
+    /** The tensors of {@code path}; with {@code halfAsFloat32}, F16 / BF16 ones widened to float32. */
+    public static LinkedHashMap<String, Tensor> load(Path path, boolean halfAsFloat32) throws IOException {
+        return read(path, halfAsFloat32).tensors();
     }
 
     /**
@@ -209,11 +224,17 @@ public final class Safetensors {
      * {@code hdfs://.../ckpt.safetensors}). The tensors belong to the current scope.
      */
     public static Contents read(InputStream in, String source) throws IOException {
-        return read(Channels.newChannel(in), -1, source);
+        return read(Channels.newChannel(in), -1, source, false);
+    }
+
+    /** As {@link #read(InputStream, String)}; {@code halfAsFloat32} as in {@link #read(Path, boolean)}. */
+    public static Contents read(InputStream in, String source, boolean halfAsFloat32) throws IOException {
+        return read(Channels.newChannel(in), -1, source, halfAsFloat32);
     }
 
     /** Reads sequentially from {@code ch}; {@code size} is the total byte count, or -1 when unknown (a stream). */
-    private static Contents read(ReadableByteChannel ch, long size, String source) throws IOException {
+    private static Contents read(ReadableByteChannel ch, long size, String source, boolean halfAsFloat32)
+            throws IOException {
         requireLittleEndianHost();
         if (size >= 0 && size < 8) {
             throw new SafetensorsException(source, "file is " + size + " bytes, too small for the 8-byte header length");
@@ -234,7 +255,7 @@ public final class Safetensors {
         LinkedHashMap<String, String> metadata = new LinkedHashMap<>();
         List<Entry> entries = SafetensorsHeader.parse(source, decode(source, headerBytes.flip()), size < 0 ? -1 : size - 8 - n,
                 metadata);
-        LinkedHashMap<String, Tensor> tensors = readTensors(ch, source, 8 + n, entries);
+        LinkedHashMap<String, Tensor> tensors = readTensors(ch, source, 8 + n, entries, halfAsFloat32);
         if (size < 0) {
             requireEnd(ch, source, tensors, 8 + n + entries.stream().mapToLong(Entry::end).max().orElse(0));
         }
@@ -261,7 +282,8 @@ public final class Safetensors {
 
     /** Reads the data buffer front to back (the layout tiles it), into tensors returned in header order. */
     private static LinkedHashMap<String, Tensor> readTensors(ReadableByteChannel ch, String source, long dataStart,
-                                                             List<Entry> entries) throws IOException {
+                                                             List<Entry> entries, boolean halfAsFloat32)
+            throws IOException {
         LinkedHashMap<String, Tensor> byName = new LinkedHashMap<>();
         for (Entry e : entries) {
             byName.put(e.name(), null);
@@ -269,7 +291,8 @@ public final class Safetensors {
         boolean ok = false;
         try {
             for (Entry e : SafetensorsHeader.sortedByOffset(entries)) {
-                Tensor t = Tensor.empty(e.type().loadsAs, e.shape());
+                DType as = halfAsFloat32 && e.type().isHalf() ? DType.FLOAT32 : e.type().loadsAs;
+                Tensor t = Tensor.empty(as, e.shape());
                 byName.put(e.name(), LeakTracking.handedOut(t)); // every entry is a result, read or not
                 readData(ch, source, dataStart + e.begin(), e, t);
             }
@@ -287,7 +310,7 @@ public final class Safetensors {
         int width = e.type().byteSize;
         long n = t.numel();
         int perChunk = CHUNK / 4;
-        ByteBuffer narrow = e.type().isHalf() ? ByteBuffer.allocate(perChunk * width) : null;
+        ByteBuffer narrow = e.type().loadsAs != t.dtype() ? ByteBuffer.allocate(perChunk * width) : null;
         for (long i = 0; i < n; i += perChunk) {
             int count = (int) Math.min(perChunk, n - i);
             long at = position + i * width;

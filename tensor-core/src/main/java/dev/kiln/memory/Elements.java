@@ -15,6 +15,8 @@ public final class Elements {
             case INT32 -> Unsafe.getInt(addr);
             case UINT8 -> Unsafe.getByte(addr) & 0xFF;
             case BOOL -> Unsafe.getByte(addr) != 0 ? 1 : 0;
+            case FLOAT16 -> HalfFloats.halfToFloat(Unsafe.getShort(addr));
+            case BFLOAT16 -> HalfFloats.bfloat16ToFloat(Unsafe.getShort(addr));
         };
     }
 
@@ -26,6 +28,8 @@ public final class Elements {
             case INT32 -> Unsafe.putInt(addr, (int) v);
             case UINT8 -> Unsafe.putByte(addr, (byte) (long) v);
             case BOOL -> Unsafe.putByte(addr, (byte) (v != 0 ? 1 : 0));
+            case FLOAT16 -> Unsafe.putShort(addr, HalfFloats.floatToHalf((float) v));
+            case BFLOAT16 -> Unsafe.putShort(addr, HalfFloats.floatToBfloat16((float) v));
         }
     }
 

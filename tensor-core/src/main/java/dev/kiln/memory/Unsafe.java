@@ -55,6 +55,14 @@ public final class Unsafe {
         U.putInt(address, v);
     }
 
+    public static short getShort(long address) {
+        return U.getShort(address);
+    }
+
+    public static void putShort(long address, short v) {
+        U.putShort(address, v);
+    }
+
     public static byte getByte(long address) {
         return U.getByte(address);
     }

@@ -267,6 +267,16 @@ public abstract class Module implements AutoCloseable {
         return replaceTensors(t -> t.dtype().isFloatingPoint() && t.dtype() != dtype, t -> t.to(dtype));
     }
 
+    /** {@code to(DType.FLOAT16)}, PyTorch's {@code module.half()}. */
+    public Module half() {
+        return to(DType.FLOAT16);
+    }
+
+    /** {@code to(DType.BFLOAT16)}, PyTorch's {@code module.bfloat16()}. */
+    public Module bfloat16() {
+        return to(DType.BFLOAT16);
+    }
+
     /**
      * Moves every parameter and buffer (of this module and all descendants) to {@code device}, like
      * {@code module.to(device)}: each tensor not already there is replaced by a copy on {@code device} (a leaf that

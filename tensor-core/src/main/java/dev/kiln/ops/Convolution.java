@@ -1,5 +1,6 @@
 package dev.kiln.ops;
 
+import dev.kiln.amp.Autocast;
 import static dev.kiln.ops.ConvArgs.expand;
 import static dev.kiln.ops.ConvArgs.toInt;
 
@@ -66,6 +67,13 @@ public final class Convolution {
     /** The shared path; {@code pad} is {@code [before..., after...]} per spatial dim. */
     private static Tensor conv(String op, int spatial, Tensor input, Tensor weight, Tensor bias, long[] stride,
                                long[] pad, long[] dilation, long groups) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply(op, c -> conv(op, spatial, c[0], c[1], c[2], stride, pad, dilation, groups),
+                    input, weight, bias);
+            if (cast != null) {
+                return cast;
+            }
+        }
         try (TensorScope temps = TensorScope.openTemporaries()) { // im2col columns, GEMM views: freed here
             return temps.handOut(convInScope(op, spatial, input, weight, bias, stride, pad, dilation, groups));
         }
@@ -152,6 +160,14 @@ public final class Convolution {
      */
     public static Tensor convTranspose2d(Tensor input, Tensor weight, Tensor bias, long[] stride, long[] padding,
                                          long[] outputPadding, long groups, long[] dilation) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("conv_transpose2d",
+                    c -> convTranspose2d(c[0], c[1], c[2], stride, padding, outputPadding, groups, dilation),
+                    input, weight, bias);
+            if (cast != null) {
+                return cast;
+            }
+        }
         try (TensorScope temps = TensorScope.openTemporaries()) { // W^T x columns and views: freed here
             return temps.handOut(convTranspose2dInScope(input, weight, bias, stride, padding, outputPadding, groups,
                     dilation));

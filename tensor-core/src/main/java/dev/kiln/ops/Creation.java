@@ -303,6 +303,9 @@ public final class Creation {
             case INT64 -> new BigIntVector(name, c.storage().allocator());
             case INT32 -> new IntVector(name, c.storage().allocator());
             case UINT8, BOOL -> new UInt1Vector(name, c.storage().allocator());
+            case FLOAT16, BFLOAT16 -> throw new IllegalArgumentException("can't export " + c.dtype().torchName()
+                    + " tensor '" + name + "' as an Arrow vector: no Arrow vector type holds it here; convert with "
+                    + ".float() (to(DType.FLOAT32)) first");
         };
         ArrowBuf data = c.storage().arrowBuf().slice(c.storageOffset() * c.dtype().byteSize(),
                 (long) n * c.dtype().byteSize());

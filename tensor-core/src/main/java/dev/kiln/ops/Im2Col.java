@@ -79,7 +79,7 @@ public final class Im2Col {
     }
 
     static void checkFloating(Tensor t, String op) {
-        if (t.dtype() != DType.FLOAT32 && t.dtype() != DType.FLOAT64) {
+        if (!t.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("\"" + op + "\" not implemented for '" + t.dtype().scalarTypeName() + "'");
         }
     }

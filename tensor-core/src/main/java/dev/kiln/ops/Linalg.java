@@ -1,5 +1,6 @@
 package dev.kiln.ops;
 
+import dev.kiln.amp.Autocast;
 import static dev.kiln.autograd.Graph.inputs;
 import static dev.kiln.autograd.Graph.saved;
 
@@ -20,6 +21,12 @@ public final class Linalg {
     }
 
     public static Tensor matmul(Tensor a, Tensor b) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("matmul", c -> matmul(c[0], c[1]), a, b);
+            if (cast != null) {
+                return cast;
+            }
+        }
         if (a.dim() == 0 || b.dim() == 0) {
             throw new IllegalArgumentException("both arguments to matmul need to be at least 1D, but they are "
                     + a.dim() + "D and " + b.dim() + "D");
@@ -65,6 +72,12 @@ public final class Linalg {
      * {@code matmul(x, weight.t())} then {@code add(bias)}.
      */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("linear", c -> linear(c[0], c[1], c[2]), x, weight, bias);
+            if (cast != null) {
+                return cast;
+            }
+        }
         return linear(x, weight, bias, false);
     }
 
@@ -74,6 +87,12 @@ public final class Linalg {
      * input needs a gradient it records the two ops as usual, so it is always safe to call.
      */
     public static Tensor linearRelu(Tensor x, Tensor weight, Tensor bias) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("linear", c -> linearRelu(c[0], c[1], c[2]), x, weight, bias);
+            if (cast != null) {
+                return cast;
+            }
+        }
         if (Graph.needsGrad(x, weight, bias)) {
             try (TensorScope temps = TensorScope.openTemporaries()) { // the pre-activation, saved by nothing
                 return temps.handOut(Pointwise.relu(linear(x, weight, bias, false)));

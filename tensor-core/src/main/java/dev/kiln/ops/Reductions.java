@@ -1,5 +1,6 @@
 package dev.kiln.ops;
 
+import dev.kiln.amp.Autocast;
 import static dev.kiln.autograd.Graph.inputs;
 import static dev.kiln.autograd.Graph.saved;
 
@@ -230,10 +231,22 @@ public final class Reductions {
     // -------------------------------------------------------------- softmax family
 
     public static Tensor softmax(Tensor t, long dim) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("softmax", c -> softmax(c[0], dim), t);
+            if (cast != null) {
+                return cast;
+            }
+        }
         return softmaxImpl(t, dim, false);
     }
 
     public static Tensor logSoftmax(Tensor t, long dim) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("log_softmax", c -> logSoftmax(c[0], dim), t);
+            if (cast != null) {
+                return cast;
+            }
+        }
         return softmaxImpl(t, dim, true);
     }
 

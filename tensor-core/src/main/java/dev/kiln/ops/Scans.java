@@ -35,7 +35,7 @@ public final class Scans {
     private static Tensor scan(Tensor t, long dim, DType dtype, BinaryOperator<Tensor> op) {
         int d = Shapes.wrapDim(dim, Math.max(t.dim(), 1)); // a 0-d tensor scans like one element, as in PyTorch
         DType out = dtype != null ? dtype : t.dtype().isFloatingPoint() ? t.dtype() : DType.INT64;
-        DType work = out == DType.FLOAT32 ? DType.FLOAT64 : out;
+        DType work = out == DType.FLOAT32 || out.isHalf() ? DType.FLOAT64 : out; // rounded once, at the end
         try (TensorScope temps = TensorScope.openTemporaries()) { // the work copy, narrow views and partial scans
             Tensor x = Views.to(t, work);
             if (x == t) {

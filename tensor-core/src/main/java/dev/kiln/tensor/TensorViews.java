@@ -175,6 +175,16 @@ abstract class TensorViews extends TensorMath {
         return Views.to(self(), target);
     }
 
+    /** {@code to(DType.FLOAT16)}: IEEE half precision, rounded to nearest even (PyTorch's {@code .half()}). */
+    public Tensor half() {
+        return to(DType.FLOAT16);
+    }
+
+    /** {@code to(DType.BFLOAT16)}: bfloat16, rounded to nearest even (PyTorch's {@code .bfloat16()}). */
+    public Tensor bfloat16() {
+        return to(DType.BFLOAT16);
+    }
+
     public Tensor to(Device target) {
         return Views.to(self(), target);
     }

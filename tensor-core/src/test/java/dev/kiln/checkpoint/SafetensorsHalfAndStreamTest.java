@@ -45,11 +45,33 @@ class SafetensorsHalfAndStreamTest extends KilnTest {
         var c = Safetensors.read(p);
         assertEquals(Map.of("format", "pt"), c.metadata());
         Tensor h = c.tensors().get("h16");
-        assertEquals(DType.FLOAT32, h.dtype()); // Kiln has no 16-bit dtype: widened exactly
+        assertEquals(DType.FLOAT16, h.dtype()); // as safetensors.torch.load_file gives
+        assertEquals(DType.BFLOAT16, c.tensors().get("b16").dtype());
         assertShape(h, 2, 5);
         assertClose(h, 0, REF.values("h16.values"));
         assertClose(c.tensors().get("b16"), 0, REF.values("b16.values"));
         assertClose(c.tensors().get("f32"), 0, 1.5, -2.0, 0.25);
+        var widened = Safetensors.read(p, true).tensors(); // the float32 option: exact
+        assertEquals(DType.FLOAT32, widened.get("h16").dtype());
+        assertEquals(DType.FLOAT32, widened.get("b16").dtype());
+        assertClose(widened.get("h16"), 0, REF.values("h16.values"));
+        assertClose(widened.get("b16"), 0, REF.values("b16.values"));
+    }
+
+    @Test
+    void halfTensorsSaveAsF16AndBf16BitForBit() throws IOException, URISyntaxException {
+        Path p = Path.of(getClass().getResource("/dev/kiln/checkpoint/half_reference.safetensors").toURI());
+        Map<String, Tensor> loaded = Safetensors.load(p);
+        Path again = dir.resolve("again.safetensors");
+        Safetensors.save(loaded, again, Map.of("format", "pt"));
+        assertArrayEquals(Files.readAllBytes(p), Files.readAllBytes(again)); // PyTorch's file, byte for byte
+        Tensor f32 = REF.tensor("src32", DType.FLOAT32);
+        assertBits("src32.f16", writtenBits(f32.half(), Precision.NATIVE));
+        assertBits("src32.bf16", writtenBits(f32.bfloat16(), Precision.NATIVE));
+        assertBits("src32.bf16", writtenBits(f32.bfloat16(), Precision.BF16));
+        short[] viaHalf = writtenBits(f32.half(), Precision.BF16); // float16 -> float32 (exact) -> bfloat16
+        short[] direct = writtenBits(f32.half().to(DType.FLOAT32), Precision.BF16);
+        assertArrayEquals(direct, viaHalf);
     }
 
     /** The data section of a single-tensor file written to memory. */
@@ -98,6 +120,7 @@ class SafetensorsHalfAndStreamTest extends KilnTest {
         assertEquals(DType.INT64, c.tensors().get("ids").dtype());
         assertArrayEquals(new long[] {3, -4}, c.tensors().get("ids").toLongArray());
         short[] bits = writtenBits(in.get("w"), Precision.BF16);
+        assertEquals(DType.BFLOAT16, c.tensors().get("w").dtype());
         float[] back = c.tensors().get("w").toFloatArray();
         for (int i = 0; i < bits.length; i++) {
             assertEquals(Float.intBitsToFloat((bits[i] & 0xFFFF) << 16), back[i], 0f);

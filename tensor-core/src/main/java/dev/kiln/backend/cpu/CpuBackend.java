@@ -2,6 +2,7 @@ package dev.kiln.backend.cpu;
 
 import dev.kiln.backend.Backend;
 import dev.kiln.backend.ConvKernels;
+import dev.kiln.backend.HalfAsFloat32;
 import dev.kiln.backend.IndexKernels;
 import dev.kiln.backend.LinalgKernels;
 import dev.kiln.backend.MemoryKernels;
@@ -16,14 +17,17 @@ import dev.kiln.tensor.Device;
  */
 public final class CpuBackend implements Backend {
 
-    // Each family is wrapped so every kernel entry fences its tensors until it returns (see Fenced for why).
-    private final PointwiseKernels pointwise = new Fenced.Pointwise(new CpuPointwise());
-    private final ReduceKernels reduce = new Fenced.Reduce(new CpuReduce());
-    private final IndexKernels index = new Fenced.Index(new CpuIndex());
-    private final LinalgKernels linalg = new Fenced.Linalg(new CpuLinalg());
-    private final ConvKernels conv = new Fenced.Conv(new CpuConv());
+    // Each family is wrapped so every kernel entry fences its tensors until it returns (see Fenced for why), and
+    // so float16/bfloat16 arguments run the float32 kernels on widened copies (HalfAsFloat32; CpuPointwise's copy
+    // does the conversions).
     private final MemoryKernels memory = new CpuMemory(); // fences inline: few entry points, each its own shape
-    private final RandomKernels random = new CpuRandom();
+    private final PointwiseKernels casts = new Fenced.Pointwise(new CpuPointwise());
+    private final PointwiseKernels pointwise = new Fenced.Pointwise(new HalfAsFloat32.Pointwise(casts));
+    private final ReduceKernels reduce = new Fenced.Reduce(new HalfAsFloat32.Reduce(new CpuReduce(), casts));
+    private final IndexKernels index = new Fenced.Index(new HalfAsFloat32.Index(new CpuIndex(), casts));
+    private final LinalgKernels linalg = new Fenced.Linalg(new HalfAsFloat32.Linalg(new CpuLinalg(), casts));
+    private final ConvKernels conv = new Fenced.Conv(new HalfAsFloat32.Conv(new CpuConv(), casts));
+    private final RandomKernels random = new HalfAsFloat32.Random(new CpuRandom(), casts);
 
     /** For {@code ServiceLoader}; loads no native library (OpenBLAS and oneDNN load on first use). */
     public CpuBackend() {

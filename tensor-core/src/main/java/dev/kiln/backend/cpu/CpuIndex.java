@@ -129,6 +129,7 @@ final class CpuIndex implements IndexKernels {
         switch (bytes) {
             case 8 -> Unsafe.putLong(to, Unsafe.getLong(from));
             case 4 -> Unsafe.putInt(to, Unsafe.getInt(from));
+            case 2 -> Unsafe.putShort(to, Unsafe.getShort(from));
             default -> Unsafe.putByte(to, Unsafe.getByte(from));
         }
     }

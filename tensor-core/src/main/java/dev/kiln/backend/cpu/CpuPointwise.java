@@ -193,6 +193,7 @@ final class CpuPointwise implements PointwiseKernels {
         switch (t.byteSize()) {
             case 8 -> Unsafe.putLong(dst, Unsafe.getLong(src));
             case 4 -> Unsafe.putInt(dst, Unsafe.getInt(src));
+            case 2 -> Unsafe.putShort(dst, Unsafe.getShort(src));
             default -> Unsafe.putByte(dst, Unsafe.getByte(src));
         }
     }
@@ -234,6 +235,10 @@ final class CpuPointwise implements PointwiseKernels {
                     copyElement(st, p[0] + i * s[0], p[1] + i * s[1]);
                 }
             }, src, dst);
+            return;
+        }
+        if (st.isHalf() || dt.isHalf()) {
+            HalfCasts.copy(src, dst);
             return;
         }
         if (dt == DType.FLOAT32 && (st == DType.BOOL)) {

@@ -1,5 +1,6 @@
 package dev.kiln.nn.functional;
 
+import dev.kiln.amp.Autocast;
 import dev.kiln.tensor.Tensor;
 import java.util.Arrays;
 
@@ -17,6 +18,12 @@ public final class ExtraLosses {
      * {@code F.smooth_l1_loss}; {@code beta = 0} is exactly L1.
      */
     public static Tensor smoothL1(Tensor input, Tensor target, Reduction reduction, double beta) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("smooth_l1_loss", c -> smoothL1(c[0], c[1], reduction, beta), input, target);
+            if (cast != null) {
+                return cast;
+            }
+        }
         if (!(beta >= 0)) {
             throw new IllegalArgumentException("smooth_l1_loss does not support negative values for beta.");
         }
@@ -35,6 +42,12 @@ public final class ExtraLosses {
      * {@code delta * smoothL1(beta = delta)}.
      */
     public static Tensor huber(Tensor input, Tensor target, Reduction reduction, double delta) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("huber_loss", c -> huber(c[0], c[1], reduction, delta), input, target);
+            if (cast != null) {
+                return cast;
+            }
+        }
         if (!(delta > 0)) {
             throw new IllegalArgumentException("huber_loss does not support non-positive values for delta.");
         }
@@ -53,6 +66,12 @@ public final class ExtraLosses {
      * divergence per sample).
      */
     public static Tensor klDiv(Tensor input, Tensor target, String reduction, boolean logTarget) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("kl_div", c -> klDiv(c[0], c[1], reduction, logTarget), input, target);
+            if (cast != null) {
+                return cast;
+            }
+        }
         if (!Arrays.asList("none", "mean", "sum", "batchmean").contains(reduction)) {
             throw new IllegalArgumentException(reduction + " is not a valid value for reduction");
         }

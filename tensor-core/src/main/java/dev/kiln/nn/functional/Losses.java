@@ -1,5 +1,6 @@
 package dev.kiln.nn.functional;
 
+import dev.kiln.amp.Autocast;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
@@ -23,6 +24,12 @@ public final class Losses {
 
     /** {@code (x - y)^2}, reduced. */
     public static Tensor mse(Tensor input, Tensor target, Reduction reduction) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("mse_loss", c -> mse(c[0], c[1], reduction), input, target);
+            if (cast != null) {
+                return cast;
+            }
+        }
         warnIfBroadcast(input, target, "mse_loss");
         Tensor d = input.sub(target);
         return reduction.apply(d.mul(d));
@@ -30,6 +37,12 @@ public final class Losses {
 
     /** {@code |x - y|}, reduced. */
     public static Tensor l1(Tensor input, Tensor target, Reduction reduction) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("l1_loss", c -> l1(c[0], c[1], reduction), input, target);
+            if (cast != null) {
+                return cast;
+            }
+        }
         warnIfBroadcast(input, target, "l1_loss");
         return reduction.apply(input.sub(target).abs());
     }
@@ -53,6 +66,13 @@ public final class Losses {
      * @param weight per-class weights {@code [C]} or null for all ones
      */
     public static Tensor nll(Tensor logp, Tensor target, Tensor weight, long ignoreIndex, Reduction reduction) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("nll_loss", c -> nll(c[0], target, c[1], ignoreIndex, reduction),
+                    logp, weight);
+            if (cast != null) {
+                return cast;
+            }
+        }
         checkClassTarget(logp, target, weight, ignoreIndex);
         int classDim = logp.dim() == 1 ? 0 : 1;
         // The mask is saved by where's backward, so it is left to the enclosing scope rather than closed here.
@@ -73,6 +93,14 @@ public final class Losses {
      */
     public static Tensor crossEntropy(Tensor input, Tensor target, Tensor weight, long ignoreIndex,
                                       Reduction reduction, double labelSmoothing) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("cross_entropy",
+                    c -> crossEntropy(c[0], c[1], c[2], ignoreIndex, reduction, labelSmoothing),
+                    input, target, weight);
+            if (cast != null) {
+                return cast;
+            }
+        }
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
             throw new IllegalArgumentException("label_smoothing must be between 0.0 and 1.0. Got: " + labelSmoothing);
         }
@@ -118,6 +146,14 @@ public final class Losses {
      */
     public static Tensor bceWithLogits(Tensor input, Tensor target, Tensor weight, Tensor posWeight,
                                        Reduction reduction) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("binary_cross_entropy_with_logits",
+                    c -> bceWithLogits(c[0], c[1], c[2], c[3], reduction),
+                    input, target, weight, posWeight);
+            if (cast != null) {
+                return cast;
+            }
+        }
         if (!Arrays.equals(input.shape(), target.shape())) {
             throw new IllegalArgumentException("Target size (" + torchSize(target) + ") must be the same as input size ("
                     + torchSize(input) + ")");
@@ -153,6 +189,13 @@ public final class Losses {
      * {@code p = 0} or {@code 1} gives a finite loss.
      */
     public static Tensor binaryCrossEntropy(Tensor input, Tensor target, Tensor weight, Reduction reduction) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("binary_cross_entropy", c -> binaryCrossEntropy(c[0], c[1], c[2], reduction),
+                    input, target, weight);
+            if (cast != null) {
+                return cast;
+            }
+        }
         if (!Arrays.equals(input.shape(), target.shape())) {
             throw new IllegalArgumentException("Using a target size (" + torchSize(target) + ") that is different to "
                     + "the input size (" + torchSize(input) + ") is deprecated. Please ensure they have the same size.");

@@ -1,6 +1,8 @@
 package dev.kiln.nn.functional;
 
+import dev.kiln.amp.Autocast;
 import dev.kiln.autograd.Autograd;
+import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
@@ -46,8 +48,23 @@ public final class Normalization {
         checkPerChannel(weight, "weight", c);
         checkPerChannel(bias, "bias", c);
         try (TensorScope temps = TensorScope.openTemporaries()) { // statistics and partial products
+            if (x.dtype().isHalf() && !allOfType(x.dtype(), runningMean, runningVar, weight, bias)) {
+                // PyTorch's mixed batch norm (e.g. under autocast): a half input with float32 parameters and running
+                // statistics is normalized in float32, and the result has the input's type
+                return temps.handOut(batchNormInScope(x.to(DType.FLOAT32), runningMean, runningVar, weight, bias,
+                        training, momentum, eps).to(x.dtype()));
+            }
             return temps.handOut(batchNormInScope(x, runningMean, runningVar, weight, bias, training, momentum, eps));
         }
+    }
+
+    private static boolean allOfType(DType dtype, Tensor... tensors) {
+        for (Tensor t : tensors) {
+            if (t != null && t.dtype() != dtype) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Tensor batchNormInScope(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
@@ -92,6 +109,13 @@ public final class Normalization {
      * {@code weight} and {@code bias} (or null) have shape {@code normalizedShape}.
      */
     public static Tensor layerNorm(Tensor x, long[] normalizedShape, Tensor weight, Tensor bias, double eps) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("layer_norm", c -> layerNorm(c[0], normalizedShape, c[1], c[2], eps),
+                    x, weight, bias);
+            if (cast != null) {
+                return cast;
+            }
+        }
         checkFloating(x, "layer_norm");
         int k = normalizedShape.length;
         boolean ok = k > 0 && x.dim() >= k && Arrays.equals(
@@ -120,6 +144,13 @@ public final class Normalization {
      * {@code F.group_norm}.
      */
     public static Tensor groupNorm(Tensor x, long numGroups, Tensor weight, Tensor bias, double eps) {
+        if (Autocast.anyOpen()) { // the op's compute dtype under autocast (PyTorch's op lists)
+            Tensor cast = Autocast.apply("group_norm", c -> groupNorm(c[0], numGroups, c[1], c[2], eps),
+                    x, weight, bias);
+            if (cast != null) {
+                return cast;
+            }
+        }
         checkFloating(x, "group_norm");
         if (x.dim() < 2 || numGroups <= 0 || x.size(1) % numGroups != 0) {
             throw new IllegalArgumentException("Expected number of channels in input to be divisible by num_groups, "

@@ -138,6 +138,8 @@ public final class Arg {
                         f[i] = (float) v[i];
                     }
                     flat = Tensor.of(f);
+                } else if (floatType.isHalf()) {
+                    flat = Tensor.of(v.clone()).to(floatType); // rounded to nearest even, a leaf
                 } else {
                     flat = Tensor.of(v.clone());
                 }

@@ -18,8 +18,8 @@ import java.util.Set;
  * <ul>
  *   <li>{@link #samples()}: inputs covering broadcasting, 0-d and empty shapes where the op allows them, each with
  *       the PyTorch expression that is its reference;</li>
- *   <li>{@link #dtypes()}: floating dtypes the reference harness runs it in (float64 and float32 by default;
- *       gradcheck always runs float64);</li>
+ *   <li>{@link #dtypes()}: floating dtypes the reference harness runs it in (float64, float32, float16 and
+ *       bfloat16 by default; gradcheck always runs float64);</li>
  *   <li>{@link #devices()}: where it must run; CUDA entries are what the CPU-vs-CUDA parity runner checks;</li>
  *   <li>{@link #numpyTokens()}: the op tokens of {@code op_references.txt} (numpy goldens) that this op runs;</li>
  *   <li>{@link #fastPath()}: present when a float32 kernel differs from the generic path float64 takes, with the
@@ -45,10 +45,11 @@ public final class OpInfo {
 
     private final String name;
     private final List<Sample> samples = new ArrayList<>();
-    private final Set<DType> dtypes = EnumSet.of(DType.FLOAT64, DType.FLOAT32);
+    private final Set<DType> dtypes = EnumSet.of(DType.FLOAT64, DType.FLOAT32, DType.FLOAT16, DType.BFLOAT16);
     private final Set<Device.Type> devices = EnumSet.of(Device.Type.CPU, Device.Type.CUDA);
     private final Map<String, NumpyRun> numpy = new LinkedHashMap<>();
     private FastPath fastPath;
+    private double halfTolerance = 1;
 
     private OpInfo(String name) {
         this.name = name;
@@ -89,6 +90,20 @@ public final class OpInfo {
         dtypes.clear();
         dtypes.addAll(List.of(only));
         return this;
+    }
+
+    /**
+     * Widens the float16/bfloat16 reference tolerance ({@code Checks.tol}) by {@code factor} for an op that rounds
+     * intermediate results to the half type between composed kernels, with the reason at the call site.
+     */
+    public OpInfo halfTolerance(double factor) {
+        halfTolerance = factor;
+        return this;
+    }
+
+    /** The factor of {@link #halfTolerance}; 1 unless set. */
+    public double halfToleranceFactor() {
+        return halfTolerance;
     }
 
     public String name() {

@@ -2,6 +2,7 @@ package dev.kiln.backend.cuda;
 
 import dev.kiln.backend.Backend;
 import dev.kiln.backend.ConvKernels;
+import dev.kiln.backend.HalfAsFloat32;
 import dev.kiln.backend.IndexKernels;
 import dev.kiln.backend.LinalgKernels;
 import dev.kiln.backend.MemoryKernels;
@@ -20,13 +21,16 @@ import dev.kiln.tensor.Device;
  * GPU are missing. Device state (contexts, streams, allocators) is process-wide and shared by every instance.
  */
 public final class CudaBackend implements Backend {
-    private final PointwiseKernels pointwise = new CudaPointwise();
-    private final ReduceKernels reduce = new CudaReduce();
-    private final IndexKernels index = new CudaIndex();
-    private final LinalgKernels linalg = new CudaLinalg();
-    private final ConvKernels conv = new CudaConv();
+    // float16/bfloat16 arguments run the float32 kernels on widened device copies (HalfAsFloat32); the copy and
+    // fill kernels handle the 16-bit types themselves.
+    private final PointwiseKernels casts = new CudaPointwise();
+    private final PointwiseKernels pointwise = new HalfAsFloat32.Pointwise(casts);
+    private final ReduceKernels reduce = new HalfAsFloat32.Reduce(new CudaReduce(), casts);
+    private final IndexKernels index = new HalfAsFloat32.Index(new CudaIndex(), casts);
+    private final LinalgKernels linalg = new HalfAsFloat32.Linalg(new CudaLinalg(), casts);
+    private final ConvKernels conv = new HalfAsFloat32.Conv(new CudaConv(), casts);
     private final MemoryKernels memory = new CudaMemoryKernels();
-    private final RandomKernels random = new CudaRandom();
+    private final RandomKernels random = new HalfAsFloat32.Random(new CudaRandom(), casts);
 
     /** For {@code ServiceLoader}; loads no native library. */
     public CudaBackend() {

@@ -1,5 +1,6 @@
 package dev.kiln.backend.cuda;
 
+import dev.kiln.memory.HalfFloats;
 import dev.kiln.tensor.DType;
 import jcuda.Pointer;
 
@@ -43,6 +44,13 @@ final class HostElements {
                 }
                 return r;
             }
+            case FLOAT16, BFLOAT16 -> {
+                short[] r = new short[n];
+                for (int i = 0; i < n; i++) {
+                    r[i] = HalfFloats.fromDouble(values[i], t == DType.BFLOAT16);
+                }
+                return r;
+            }
             default -> {
                 return values;
             }
@@ -62,6 +70,8 @@ final class HostElements {
             return Pointer.to(a);
         } else if (array instanceof byte[] a) {
             return Pointer.to(a);
+        } else if (array instanceof short[] a) {
+            return Pointer.to(a);
         }
         throw new IllegalArgumentException("not a primitive array of a tensor dtype: "
                 + array.getClass().getSimpleName());
@@ -76,6 +86,7 @@ final class HostElements {
             case INT32 -> (int) bits(b, 4);
             case UINT8 -> b[0] & 0xFF;
             case BOOL -> b[0] != 0 ? 1 : 0;
+            case FLOAT16, BFLOAT16 -> HalfFloats.toFloat((short) bits(b, 2), t == DType.BFLOAT16);
         };
     }
 
@@ -100,6 +111,7 @@ final class HostElements {
             case INT32 -> put(b, (int) value, 4);
             case UINT8 -> b[0] = (byte) (long) value;
             case BOOL -> b[0] = (byte) (value != 0 ? 1 : 0);
+            case FLOAT16, BFLOAT16 -> put(b, HalfFloats.fromDouble(value, t == DType.BFLOAT16), 2);
         }
         return b;
     }

@@ -119,6 +119,8 @@ public final class KernelNames {
             case INT64 -> "i64";
             case INT32 -> "i32";
             case UINT8, BOOL -> "u8";
+            case FLOAT16 -> "f16";
+            case BFLOAT16 -> "bf16";
         };
     }
 
@@ -134,6 +136,8 @@ public final class KernelNames {
     private static final DType[] ALL = {DType.FLOAT32, DType.FLOAT64, DType.INT64, DType.INT32, DType.UINT8,
         DType.BOOL};
     private static final DType[] FLOATING = {DType.FLOAT32, DType.FLOAT64};
+    /** Only copies and fills exist for these: every other kernel sees float32 ({@code HalfAsFloat32}). */
+    private static final DType[] HALF = {DType.FLOAT16, DType.BFLOAT16};
 
     private static String floating(String kernel, DType t) {
         if (!t.isFloatingPoint()) {
@@ -351,6 +355,16 @@ public final class KernelNames {
                 add(c, Family.POINTWISE, 5, copy(t, d));
             }
         }
+        for (DType h : HALF) {
+            add(c, Family.POINTWISE, 4, fill(h));
+            add(c, Family.POINTWISE, 5, copy(h, h));
+            for (DType d : ALL) {
+                add(c, Family.POINTWISE, 5, copy(h, d));
+                add(c, Family.POINTWISE, 5, copy(d, h));
+            }
+        }
+        add(c, Family.POINTWISE, 5, copy(DType.FLOAT16, DType.BFLOAT16));
+        add(c, Family.POINTWISE, 5, copy(DType.BFLOAT16, DType.FLOAT16));
         for (DType t : FLOATING) {
             add(c, Family.REDUCE, 5, softmaxLast(t));
             add(c, Family.CONV, 18, im2col(t));

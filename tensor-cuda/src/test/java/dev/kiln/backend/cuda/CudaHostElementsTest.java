@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.kiln.memory.Elements;
+import dev.kiln.memory.HalfFloats;
 import dev.kiln.tensor.DType;
 import dev.kiln.testing.KilnTest;
 import org.apache.arrow.memory.ArrowBuf;
@@ -15,7 +16,8 @@ import org.junit.jupiter.api.Test;
  */
 class CudaHostElementsTest extends KilnTest {
     private static final double[] VALUES = {0, -0.0, 1, -1, 2.75, -2.75, 255, 256, 300.5, -129, 1e10, -1e10, 3e38,
-        1e300, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Math.PI, 9.007199254740993e15};
+        1e300, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Math.PI, 9.007199254740993e15,
+        65520, 65519, 1.00048828125, 5.960464477539063e-08, 2.9802322387695312e-08, 1e-40};
 
     @Test
     void encodeWritesWhatElementsPutWrites() {
@@ -50,6 +52,7 @@ class CudaHostElementsTest extends KilnTest {
                         case INT32 -> ((int[]) converted)[i];
                         case UINT8 -> ((byte[]) converted)[i] & 0xFF;
                         case BOOL -> ((byte[]) converted)[i];
+                        case FLOAT16, BFLOAT16 -> HalfFloats.toFloat(((short[]) converted)[i], t == DType.BFLOAT16);
                     };
                     assertEquals(expected, got, t + " <- " + VALUES[i]);
                 }

@@ -54,9 +54,15 @@ class CudaLaunchAbiTest extends KilnTest {
     @Test
     void everyCatalogKernelIsLaunchedWithTheParametersItsPtxDeclares() {
         for (DType t : DType.values()) {
-            drivePointwise(t);
-            driveIndex(t);
-            driveReduce(t);
+            if (t.isHalf()) { // only copies and fills: other kernels get float32 from HalfAsFloat32
+                KernelArg h = gpu.tensor(t, 2, 3);
+                pointwise.fill(h, 2.5);
+                FakeGpu.release(h);
+            } else {
+                drivePointwise(t);
+                driveIndex(t);
+                driveReduce(t);
+            }
             for (DType u : DType.values()) {
                 KernelArg src = gpu.tensor(t, 3, 4);
                 KernelArg dst = gpu.tensor(u, 4, 3);

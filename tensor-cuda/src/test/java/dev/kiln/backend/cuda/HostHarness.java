@@ -2,6 +2,7 @@ package dev.kiln.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.kiln.memory.HalfFloats;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Tensor;
 import java.io.IOException;
@@ -75,6 +76,7 @@ final class HostHarness {
             case INT32 -> integral & 0xFFFFFFFFL;
             case UINT8 -> integral & 0xFF;
             case BOOL -> integral != 0 ? 1 : 0;
+            case FLOAT16, BFLOAT16 -> HalfFloats.fromDouble(floating, t == DType.BFLOAT16) & 0xFFFFL;
         };
     }
 
@@ -91,6 +93,7 @@ final class HostHarness {
         return switch (t.dtype()) {
             case FLOAT32 -> Float.floatToIntBits((float) t.getDouble(i)) & 0xFFFFFFFFL;
             case FLOAT64 -> Double.doubleToLongBits(t.getDouble(i));
+            case FLOAT16, BFLOAT16 -> canonicalHalf(t.dtype(), bits(t.dtype(), t.getDouble(i), 0));
             default -> bits(t.dtype(), 0, t.getLong(i));
         };
     }
@@ -101,8 +104,15 @@ final class HostHarness {
         return switch (t) {
             case FLOAT32 -> Float.floatToIntBits(Float.intBitsToFloat((int) b)) & 0xFFFFFFFFL;
             case FLOAT64 -> Double.doubleToLongBits(Double.longBitsToDouble(b));
+            case FLOAT16, BFLOAT16 -> canonicalHalf(t, b);
             default -> b;
         };
+    }
+
+    /** 16-bit patterns with every NaN as one NaN (the reads above lose NaN payloads and signs). */
+    private static long canonicalHalf(DType t, long b) {
+        boolean nan = Float.isNaN(HalfFloats.toFloat((short) b, t == DType.BFLOAT16));
+        return nan ? (t == DType.BFLOAT16 ? 0x7FC0 : 0x7E00) : b & 0xFFFF;
     }
 
     /** Distance in units in the last place between two floating values given as bits (0 for equal bits). */
@@ -112,6 +122,9 @@ final class HostHarness {
         }
         if (t == DType.FLOAT32) {
             return Math.abs(ordered((int) a) - ordered((int) b));
+        }
+        if (t.isHalf()) {
+            return Math.abs(ordered((int) (short) a) - ordered((int) (short) b));
         }
         long x = a < 0 ? Long.MIN_VALUE - a : a;
         long y = b < 0 ? Long.MIN_VALUE - b : b;

@@ -12,6 +12,7 @@ import dev.kiln.backend.Backend;
 import dev.kiln.backend.BinaryOp;
 import dev.kiln.backend.PointwiseKernels;
 import dev.kiln.backend.UnaryOp;
+import dev.kiln.memory.HalfFloats;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Tensor;
@@ -31,7 +32,10 @@ import org.junit.jupiter.api.Test;
  */
 class HostPointwiseSemanticsTest extends KilnTest {
     private static final PointwiseKernels CPU = Backend.of(Device.CPU).pointwise();
-    private static final DType[] DTYPES = DType.values();
+    /** The dtypes with compute kernels; float16/bfloat16 only have copies and fills (see {@link #ALL_DTYPES}). */
+    private static final DType[] DTYPES = java.util.Arrays.stream(DType.values()).filter(t -> !t.isHalf())
+            .toArray(DType[]::new);
+    private static final DType[] ALL_DTYPES = DType.values();
     private static final Set<UnaryOp> LIBM = EnumSet.of(UnaryOp.EXP, UnaryOp.LOG, UnaryOp.SIN, UnaryOp.COS,
             UnaryOp.TANH, UnaryOp.SIGMOID, UnaryOp.ERF);
     private static final Set<UnaryOp> INTEGRAL_UNARY = EnumSet.of(UnaryOp.NEG, UnaryOp.ABS, UnaryOp.SIGN,
@@ -69,12 +73,17 @@ class HostPointwiseSemanticsTest extends KilnTest {
                 }
                 return Tensor.of(v);
             }
-            case FLOAT64 -> {
+            case FLOAT64, FLOAT16, BFLOAT16 -> {
                 double[] v = new double[n];
                 for (int i = 0; i < n; i++) {
                     v[i] = FLOATS[idx[i]];
                 }
-                return Tensor.of(v);
+                if (t == DType.FLOAT64) {
+                    return Tensor.of(v);
+                }
+                try (Tensor f64 = Tensor.of(v)) {
+                    return f64.to(t); // the same rounding operand() encodes
+                }
             }
             case INT64 -> {
                 long[] v = new long[n];
@@ -214,9 +223,9 @@ class HostPointwiseSemanticsTest extends KilnTest {
 
     @Test
     void copiesBetweenEveryPairOfDtypesMatchTheCpu() throws Exception {
-        for (DType s : DTYPES) {
+        for (DType s : ALL_DTYPES) {
             int n = count(s);
-            for (DType d : DTYPES) {
+            for (DType d : ALL_DTYPES) {
                 List<String> requests = new ArrayList<>();
                 for (int i = 0; i < n; i++) {
                     requests.add("V " + kind(s) + " " + kind(d) + " " + operand(s, i));
@@ -235,7 +244,7 @@ class HostPointwiseSemanticsTest extends KilnTest {
 
     @Test
     void fillMatchesTheCpu() throws Exception {
-        for (DType t : DTYPES) {
+        for (DType t : ALL_DTYPES) {
             for (double v : FLOATS) {
                 String gpu = HostHarness.ask(List.of("F " + kind(t) + " " + hex(v))).get(0);
                 try (Tensor out = Tensor.empty(t, 1)) {
@@ -296,6 +305,8 @@ class HostPointwiseSemanticsTest extends KilnTest {
         return switch (t) {
             case FLOAT32 -> Float.intBitsToFloat((int) bits) + " (0x" + Long.toHexString(bits) + ")";
             case FLOAT64 -> Double.longBitsToDouble(bits) + " (0x" + Long.toHexString(bits) + ")";
+            case FLOAT16, BFLOAT16 -> HalfFloats.toFloat((short) bits, t == DType.BFLOAT16) + " (0x"
+                    + Long.toHexString(bits) + ")";
             default -> Long.toString(bits);
         };
     }

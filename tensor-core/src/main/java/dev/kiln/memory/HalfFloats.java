@@ -1,4 +1,4 @@
-package dev.kiln.checkpoint;
+package dev.kiln.memory;
 
 /**
  * IEEE binary16 ({@code F16}) and bfloat16 ({@code BF16}) bit patterns to and from float, rounding as PyTorch's
@@ -6,11 +6,11 @@ package dev.kiln.checkpoint;
  * subnormals; NaN becomes the canonical quiet NaN. A float64 is first rounded to float32, as ATen's casts do
  * (so a few doubles round twice, exactly as in PyTorch). Widening back to float is exact.
  */
-final class HalfFloats {
+public final class HalfFloats {
     private HalfFloats() {
     }
 
-    static short floatToHalf(float f) {
+    public static short floatToHalf(float f) {
         int bits = Float.floatToRawIntBits(f);
         int sign = (bits >>> 16) & 0x8000;
         int exp = (bits >>> 23) & 0xFF;
@@ -42,7 +42,7 @@ final class HalfFloats {
         return rem > mid || (rem == mid && (kept & 1) == 1) ? kept + 1 : kept;
     }
 
-    static float halfToFloat(short h) {
+    public static float halfToFloat(short h) {
         int sign = (h & 0x8000) << 16;
         int exp = (h >>> 10) & 0x1F;
         int mant = h & 0x3FF;
@@ -56,7 +56,7 @@ final class HalfFloats {
         return Float.intBitsToFloat(sign | ((exp - 15 + 127) << 23) | (mant << 13));
     }
 
-    static short floatToBfloat16(float f) {
+    public static short floatToBfloat16(float f) {
         if (Float.isNaN(f)) {
             return (short) 0x7FC0;
         }
@@ -64,7 +64,17 @@ final class HalfFloats {
         return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
     }
 
-    static float bfloat16ToFloat(short b) {
+    public static float bfloat16ToFloat(short b) {
         return Float.intBitsToFloat((b & 0xFFFF) << 16);
+    }
+
+    /** {@code v} rounded to float16 or bfloat16 ({@code bfloat16} chooses) via float32, as ATen's casts do. */
+    public static short fromDouble(double v, boolean bfloat16) {
+        return bfloat16 ? floatToBfloat16((float) v) : floatToHalf((float) v);
+    }
+
+    /** The value of a float16 or bfloat16 bit pattern, exactly. */
+    public static float toFloat(short bits, boolean bfloat16) {
+        return bfloat16 ? bfloat16ToFloat(bits) : halfToFloat(bits);
     }
 }
