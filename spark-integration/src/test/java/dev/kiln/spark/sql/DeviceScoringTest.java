@@ -140,6 +140,7 @@ class DeviceScoringTest extends KilnTest {
             TaskDevice.assignedGpusForTests = new String[] {"0"};
             assertSameScores(onCpu, model.transform(df).collectAsList());
             assertEquals(PARTITIONS, model.replicaStats(Device.cuda(0)).borrows(), "auto takes the assigned GPU");
+            ModelReplicas.clear(); // before the stand-in device goes away
         }
     }
 
@@ -172,8 +173,8 @@ class DeviceScoringTest extends KilnTest {
             TaskDevice.assignedGpusForTests = new String[] {"0"};
             KilnUdfs.register(spark, "logits_gpu", model.setDevice("cuda"), "rawPrediction");
             df.createOrReplaceTempView("device_rows");
-            List<Row> rows = spark.sql("SELECT logits_cpu(features) AS c, logits_gpu(features) AS g, "
-                    + "logits_gpu(features) AS g2 FROM device_rows").collectAsList();
+            List<Row> rows = spark.sql("SELECT logits_cpu(features) AS c, logits_gpu(features) AS g FROM device_rows")
+                    .collectAsList();
             assertEquals(ROWS, rows.size());
             for (Row r : rows) {
                 double[] c = ((Vector) r.getAs("c")).toArray();
@@ -183,10 +184,10 @@ class DeviceScoringTest extends KilnTest {
                 }
             }
             ModelReplicas.Stats cuda = model.replicaStats(Device.cuda(0));
-            assertTrue(cuda.borrows() >= PARTITIONS && cuda.borrows() <= 2L * PARTITIONS,
-                    "one borrow per task and UDF instance, not per row: " + cuda);
+            assertEquals(PARTITIONS, cuda.borrows(), "one borrow per task, not per row");
             assertEquals(PARTITIONS, model.replicaStats(Device.CPU).borrows());
-            assertTrue(gpu.reads.get() >= ROWS, "a scalar UDF copies each row's output back: " + gpu.reads.get());
+            assertEquals(ROWS, gpu.reads.get(), "a scalar UDF copies each row's output back");
+            assertEquals(ROWS + (long) MODEL_TENSORS * cuda.built(), gpu.transfers.get(), "and each row's features in");
             ModelReplicas.clear();
             assertEquals(0, gpu.bytesInUse(), "clear() frees every device byte");
         }
