@@ -435,7 +435,8 @@ public final class KilnModel extends Model<KilnModel> implements MLWritable {
      * Where each scoring task runs the model ({@link #transform} and the UDFs): {@code cpu}; {@code cuda}, the GPU Spark
      * assigned to the task (fails naming what is missing when there is none or CUDA cannot be used there); or
      * {@code auto} (the default), that GPU when there is one and CUDA works, else the CPU. On a GPU, {@code transform}
-     * copies each batch's features to the device once and its outputs back once; the UDFs do so once per row.
+     * copies each batch's features to the device once and its outputs back once; the UDFs do so once per row. A model
+     * fitted by {@link KilnEstimator} starts with the estimator's device.
      */
     public KilnModel setDevice(String v) { set(device, DeviceParam.normalize(v)); return this; }
 }

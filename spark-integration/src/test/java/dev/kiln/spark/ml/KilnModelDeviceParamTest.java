@@ -41,6 +41,14 @@ class KilnModelDeviceParamTest extends ScoringTestBase {
     }
 
     @Test
+    void aFittedModelScoresWhereItsEstimatorTrained() {
+        KilnModel model = new KilnEstimator().setModelFactory(SPEC).setEpochs(1).setBatchSize(8).setDevice("cpu")
+                .fit(Blobs.frame(spark, Blobs.rows(24, 4, 3, 5), 1));
+        assertEquals("cpu", model.getDevice());
+        assertEquals(KilnModel.DEFAULT_BATCH_SIZE, model.getBatchSize());
+    }
+
+    @Test
     void theDeviceIsSavedAndOldModelsWithoutItLoadAsAuto() throws IOException {
         Path saved = dir.resolve("cpu");
         modelOf(SPEC, 2).setDevice("cpu").write().save(saved.toString());
