@@ -102,8 +102,8 @@ public final class KilnEstimator extends Estimator<KilnModel> implements MLWrita
         checkpointDir = new Param<>(this, "checkpointDir", "Hadoop FileSystem directory for checkpoints (resume)");
         checkpointEvery = new IntParam(this, "checkpointEvery", "also checkpoint every this many steps (0: epochs "
                 + "only)", ParamValidators.gtEq(0));
-        device = new Param<>(this, "device", "cpu | cuda | auto", ParamValidators.inArray(new String[] {"cpu",
-                "cuda", "auto"}));
+        device = DeviceParam.of(this, "cpu | cuda | auto: where each task trains (cuda: the GPU Spark assigned to "
+                + "the task; auto: that GPU when there is one and CUDA works, else the CPU)");
         threadsPerWorker = new IntParam(this, "threadsPerWorker", "CPU kernel threads per worker (0: "
                 + "spark.task.cpus)", ParamValidators.gtEq(0));
         balancePartitions = new BooleanParam(this, "balancePartitions", "repartition round-robin into numWorkers "
@@ -287,7 +287,7 @@ public final class KilnEstimator extends Estimator<KilnModel> implements MLWrita
     public KilnEstimator setShuffle(boolean v) { set(shuffle, v); return this; }
     public KilnEstimator setCheckpointDir(String v) { set(checkpointDir, v); return this; }
     public KilnEstimator setCheckpointEvery(int v) { set(checkpointEvery, v); return this; }
-    public KilnEstimator setDevice(String v) { set(device, v); return this; }
+    public KilnEstimator setDevice(String v) { set(device, DeviceParam.normalize(v)); return this; }
     public KilnEstimator setThreadsPerWorker(int v) { set(threadsPerWorker, v); return this; }
     public KilnEstimator setBalancePartitions(boolean v) { set(balancePartitions, v); return this; }
 }

@@ -51,6 +51,8 @@ import org.apache.spark.sql.types.StructType;
  *   <li>{@link #udf()} and {@code KilnUdfs.register} score one row per call, for SQL. On the MNIST MLP in Spark
  *       {@code local[2]} (ScoringBench, BENCHMARKS.md) {@code transform} was 2.6x faster than the UDF: use the UDF
  *       where a SQL expression is the interface, {@code transform} for bulk scoring.</li>
+ *   <li>{@link #setDevice}: {@code auto} (the default) scores on the GPU Spark assigned to each task when there is
+ *       one and CUDA works, else on the CPU; {@code cuda} insists on the GPU, {@code cpu} stays on the CPU.</li>
  *   <li>{@link #write()} / {@link #load} save and load it on any Hadoop FileSystem path, also inside a
  *       {@code PipelineModel} ({@link KilnModelIO} has the format).</li>
  * </ul>
@@ -81,6 +83,7 @@ public final class KilnModel extends Model<KilnModel> implements MLWritable {
     private final Param<String> outputMode;
     private final Param<String> handleInvalid;
     private final IntParam numFeatures;
+    private final Param<String> device;
 
     KilnModel(String uid, ModelFactory factory, byte[] stateDict, List<Progress.Epoch> history) {
         this(uid, factory, factory instanceof ModelSpec s ? s : null, stateDict, history,
@@ -109,6 +112,8 @@ public final class KilnModel extends Model<KilnModel> implements MLWritable {
                 + "outputs)", ParamValidators.inArray(new String[] {"error", "skip", "keep"}));
         numFeatures = new IntParam(this, "numFeatures", "input features per row (0: from a first Linear layer or the "
                 + "column's metadata)", ParamValidators.gtEq(0));
+        device = DeviceParam.of(this, "cpu | cuda | auto: where each task scores (cuda: the GPU Spark assigned to "
+                + "the task; auto: that GPU when there is one and CUDA works, else the CPU)");
         setDefault(featuresCol, "features");
         setDefault(predictionCol, "prediction");
         setDefault(probabilityCol, "probability");
@@ -117,6 +122,7 @@ public final class KilnModel extends Model<KilnModel> implements MLWritable {
         setDefault(outputMode, "auto");
         setDefault(handleInvalid, "error");
         setDefault(numFeatures, 0);
+        setDefault(device, "auto");
     }
 
     /**
@@ -172,11 +178,16 @@ public final class KilnModel extends Model<KilnModel> implements MLWritable {
     }
 
     /**
-     * This JVM's replica counters for this model (replicas built, times lent, idle now), or null if it has not
-     * scored here; on the driver of a local-mode session that is every task's.
+     * This JVM's replica counters for this model (replicas built, times lent, idle now), summed over devices, or null
+     * if it has not scored here; on the driver of a local-mode session that is every task's.
      */
     public ModelReplicas.Stats replicaStats() {
         return ModelReplicas.stats(key);
+    }
+
+    /** As {@link #replicaStats()}, for the replicas on one device only (null if none was built there). */
+    public ModelReplicas.Stats replicaStats(dev.kiln.tensor.Device device) {
+        return ModelReplicas.stats(key, device);
     }
 
     /** Per-epoch loss/accuracy/throughput of the run that trained this model (empty if it was not trained here). */
@@ -238,7 +249,7 @@ public final class KilnModel extends Model<KilnModel> implements MLWritable {
         StructType out = transformSchema(schema);
         InputColumns columns = inputColumns(schema);
         BatchScoring.Config config = new BatchScoring.Config(columns, layout(schema), getBatchSize(),
-                BatchScoring.NullPolicy.of(getHandleInvalid()), numFeatures(schema, columns));
+                BatchScoring.NullPolicy.of(getHandleInvalid()), numFeatures(schema, columns), getDevice());
         return BatchScoring.transform(dataset, broadcast(dataset.sparkSession()), config, out);
     }
 
@@ -341,7 +352,7 @@ public final class KilnModel extends Model<KilnModel> implements MLWritable {
         };
         int numFeatures = getNumFeatures() > 0 ? getNumFeatures() : driver().inferredNumFeatures();
         RowScorer scorer = new RowScorer(broadcast(SparkSession.active()), layout(numFeatures), out, numFeatures,
-                BatchScoring.NullPolicy.of(getHandleInvalid()));
+                BatchScoring.NullPolicy.of(getHandleInvalid()), getDevice());
         return functions.udf(scorer, out == RowScorer.Output.PREDICTION ? DataTypes.DoubleType
                 : SQLDataTypes.VectorType());
     }
@@ -400,6 +411,7 @@ public final class KilnModel extends Model<KilnModel> implements MLWritable {
     public Param<String> outputMode() { return outputMode; }
     public Param<String> handleInvalid() { return handleInvalid; }
     public IntParam numFeatures() { return numFeatures; }
+    public Param<String> device() { return device; }
     public String getFeaturesCol() { return $(featuresCol); }
     public String[] getFeaturesCols() { return $(featuresCols); }
     public String getPredictionCol() { return $(predictionCol); }
@@ -409,6 +421,7 @@ public final class KilnModel extends Model<KilnModel> implements MLWritable {
     public String getOutputMode() { return $(outputMode); }
     public String getHandleInvalid() { return $(handleInvalid); }
     public int getNumFeatures() { return (Integer) $(numFeatures); }
+    public String getDevice() { return $(device); }
     public KilnModel setFeaturesCol(String v) { set(featuresCol, v); return this; }
     public KilnModel setFeaturesCols(String... v) { set(featuresCols, v); return this; }
     public KilnModel setPredictionCol(String v) { set(predictionCol, v); return this; }
@@ -418,4 +431,12 @@ public final class KilnModel extends Model<KilnModel> implements MLWritable {
     public KilnModel setOutputMode(String v) { set(outputMode, v.toLowerCase(Locale.ROOT)); return this; }
     public KilnModel setHandleInvalid(String v) { set(handleInvalid, v); return this; }
     public KilnModel setNumFeatures(int v) { set(numFeatures, v); return this; }
+    /**
+     * Where each scoring task runs the model ({@link #transform} and the UDFs): {@code cpu}; {@code cuda}, the GPU Spark
+     * assigned to the task (fails naming what is missing when there is none or CUDA cannot be used there); or
+     * {@code auto} (the default), that GPU when there is one and CUDA works, else the CPU. On a GPU, {@code transform}
+     * copies each batch's features to the device once and its outputs back once; the UDFs do so once per row. A model
+     * fitted by {@link KilnEstimator} starts with the estimator's device.
+     */
+    public KilnModel setDevice(String v) { set(device, DeviceParam.normalize(v)); return this; }
 }

@@ -19,7 +19,9 @@ import scala.runtime.AbstractFunction1;
 /**
  * Batched scoring of a DataFrame, partition by partition: rows are read straight from Spark's {@code InternalRow}s
  * into one reused Arrow buffer of {@code batchSize} rows, wrapped as a tensor without a copy, run through a replica of
- * the model (eval mode, {@code noGrad}), and the outputs are appended to the rows. The input rows pass through
+ * the model (eval mode, {@code noGrad}), and the outputs are appended to the rows. On a GPU (the one Spark assigned
+ * to the task, {@link Config#device()}) the batch is copied to the device once, the forward pass runs there, and the
+ * outputs come back to the host once per batch; on the CPU nothing is copied. The input rows pass through
  * untouched (one copy each, since Spark reuses row objects while a batch is being filled).
  *
  * <p>The result is an opaque scan of the scored rows, so Spark cannot prune the model away: {@code count()} on it
@@ -56,13 +58,24 @@ public final class BatchScoring {
         ScoringIterator.TASK_NANOS.reset();
     }
 
-    /** How to score: which columns in, which out, batch size and the null policy. */
+    /**
+     * How to score: which columns in, which out, batch size, the null policy, and the device mode (cpu | cuda | auto,
+     * resolved per task to the GPU Spark assigned to it, see {@code dev.kiln.spark.train.Devices}).
+     */
     public record Config(InputColumns features, OutputLayout outputs, int batchSize, NullPolicy nulls,
-                         int numFeatures) implements Serializable {
+                         int numFeatures, String device) implements Serializable {
         public Config {
             if (batchSize < 1) {
                 throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
             }
+            if (!dev.kiln.spark.train.Devices.MODES.contains(device)) {
+                throw new IllegalArgumentException("device must be one of cpu, cuda, auto; got '" + device + "'");
+            }
+        }
+
+        /** On the CPU. */
+        public Config(InputColumns features, OutputLayout outputs, int batchSize, NullPolicy nulls, int numFeatures) {
+            this(features, outputs, batchSize, nulls, numFeatures, "cpu");
         }
     }
 
@@ -111,8 +124,9 @@ public final class BatchScoring {
         @Override
         public Iterator<InternalRow> apply(Iterator<InternalRow> rows) {
             TaskContext task = TaskContext.get();
+            dev.kiln.tensor.Device device = TaskDevice.resolve(config.device(), task);
             ScoringIterator it = new ScoringIterator(CollectionConverters.asJava(rows), model.value(), reader, config,
-                    task == null ? 0 : task.partitionId(), task == null ? 1 : Math.max(1, task.cpus()));
+                    task == null ? 0 : task.partitionId(), task == null ? 1 : Math.max(1, task.cpus()), device);
             if (task != null) {
                 task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> it.close());
             }

@@ -3,15 +3,21 @@ package dev.kiln.spark.sql;
 import dev.kiln.Kiln;
 import dev.kiln.nn.Module;
 import dev.kiln.spark.train.StateDictBytes;
+import dev.kiln.memory.Storage;
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import java.util.ArrayDeque;
+import java.util.Collections;
 import java.util.Deque;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
@@ -20,18 +26,26 @@ import org.apache.arrow.memory.BufferAllocator;
  *
  * <p>Thread safety: a replica is lent to one task at a time ({@link #borrow}, closed to give it back), so
  * concurrent tasks in one executor never share a module, its buffers or its autograd state. Replicas are pooled per
- * model: a JVM running {@code k} scoring tasks at once builds {@code k} replicas of that model and no more, and reuses
- * them for all later tasks. Memory per executor is therefore (concurrent tasks) x (parameter bytes) per model, which
- * is what PyTorch-on-Spark's one-model-per-Python-worker pattern costs too; at most {@value #MAX_MODELS} models are
- * kept (least recently used beyond that are dropped).
+ * model and device: a JVM running {@code k} scoring tasks at once builds {@code k} replicas of that model and no
+ * more, and reuses them for all later tasks; a replica built on {@code cuda:1} is only ever lent to tasks scoring on
+ * {@code cuda:1} (never to one on {@code cuda:0} or the CPU). Memory per executor is therefore (concurrent tasks) x
+ * (parameter bytes) per model, which is what PyTorch-on-Spark's one-model-per-Python-worker pattern costs too; at most
+ * {@value #MAX_MODELS} (model, device) pools are kept (least recently used beyond that are dropped).
  *
- * <p>Replica memory comes from one child allocator of the root ({@code kiln-inference-replicas}), so leaks are
- * visible: {@link #clear()} then {@link #allocatedBytes()} must read zero.
+ * <p>Host replica memory comes from one child allocator of the root ({@code kiln-inference-replicas}), so leaks are
+ * visible: {@link #clear()} then {@link #allocatedBytes()} must read zero. A replica on a GPU is built there (on the
+ * host, then moved with {@code module.to(device)}, which frees its host copy): its parameters and buffers live in
+ * the device backend's accounted memory (for CUDA, {@code CudaMemory.allocatedBytes(device)}), and
+ * {@link #deviceBytes()} counts what the replicas hold there; {@link #clear()} frees that too.
  */
 public final class ModelReplicas {
     static final int MAX_MODELS = 8;
-    private static final Map<String, Pool> POOLS = new LinkedHashMap<>(16, 0.75f, true);
+    private static final Map<PoolKey, Pool> POOLS = new LinkedHashMap<>(16, 0.75f, true);
+    private static final AtomicLong DEVICE_BYTES = new AtomicLong();
     private static BufferAllocator allocator;
+
+    private record PoolKey(String model, Device device) {
+    }
 
     private ModelReplicas() {
     }
@@ -45,12 +59,19 @@ public final class ModelReplicas {
         private final Module module;
         private final DType dtype;
         private final Pool pool;
+        private final long deviceBytes;
         private boolean lent;
 
-        private Replica(Module module, DType dtype, Pool pool) {
+        private Replica(Module module, DType dtype, Pool pool, long deviceBytes) {
             this.module = module;
             this.dtype = dtype;
             this.pool = pool;
+            this.deviceBytes = deviceBytes;
+        }
+
+        /** Where the module's parameters live: inputs must be moved here. */
+        public Device device() {
+            return pool.device;
         }
 
         /** The module, in eval mode; use it from the borrowing thread only and do not close it. */
@@ -67,17 +88,24 @@ public final class ModelReplicas {
         public void close() {
             pool.release(this);
         }
+
+        private void free() {
+            module.close();
+            DEVICE_BYTES.addAndGet(-deviceBytes);
+        }
     }
 
     private static final class Pool {
         private final ScoringPayload payload;
+        private final Device device;
         private final Deque<Replica> idle = new ArrayDeque<>();
         private int built;
         private long borrows;
         private boolean retired;
 
-        Pool(ScoringPayload payload) {
+        Pool(ScoringPayload payload, Device device) {
             this.payload = payload;
+            this.device = device;
         }
 
         Replica borrow() {
@@ -103,14 +131,17 @@ public final class ModelReplicas {
                 m = payload.factory().create();
                 try {
                     StateDictBytes.load(payload.weights(), m);
-                } catch (RuntimeException e) {
+                    m.to(device); // no-op on the CPU; elsewhere frees the host copy as it goes
+                } catch (RuntimeException | Error e) {
                     m.close();
                     throw e;
                 }
             }
             m.eval();
             List<Tensor> params = m.parameters();
-            return new Replica(m, params.isEmpty() ? DType.FLOAT32 : params.get(0).dtype(), this);
+            long onDevice = device.isCuda() ? storageBytes(m) : 0;
+            DEVICE_BYTES.addAndGet(onDevice);
+            return new Replica(m, params.isEmpty() ? DType.FLOAT32 : params.get(0).dtype(), this, onDevice);
         }
 
         synchronized void release(Replica r) {
@@ -119,7 +150,7 @@ public final class ModelReplicas {
             }
             r.lent = false;
             if (retired) {
-                r.module.close();
+                r.free();
             } else {
                 idle.push(r);
             }
@@ -127,19 +158,41 @@ public final class ModelReplicas {
 
         synchronized void retire() {
             retired = true;
-            idle.forEach(r -> r.module.close());
+            idle.forEach(Replica::free);
             idle.clear();
         }
     }
 
-    /** Lends a replica of {@code payload}'s model, building one if none is idle. */
+    /** Bytes of the distinct storages of {@code m}'s parameters and buffers (tied weights count once). */
+    private static long storageBytes(Module m) {
+        Set<Storage> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        long bytes = 0;
+        for (Tensor t : m.parameters()) {
+            bytes += seen.add(t.storage()) ? t.storage().byteSize() : 0;
+        }
+        for (Tensor t : m.namedBuffers().values()) {
+            bytes += seen.add(t.storage()) ? t.storage().byteSize() : 0;
+        }
+        return bytes;
+    }
+
+    /** Lends a replica of {@code payload}'s model on the CPU, building one if none is idle. */
     public static Replica borrow(ScoringPayload payload) {
+        return borrow(payload, Device.CPU);
+    }
+
+    /**
+     * Lends a replica of {@code payload}'s model whose parameters live on {@code device}, building one there if none
+     * is idle; replicas on other devices are never lent.
+     */
+    public static Replica borrow(ScoringPayload payload, Device device) {
         Pool pool;
+        PoolKey key = new PoolKey(payload.key(), device);
         synchronized (POOLS) {
-            pool = POOLS.get(payload.key());
+            pool = POOLS.get(key);
             if (pool == null) {
-                pool = new Pool(payload);
-                POOLS.put(payload.key(), pool);
+                pool = new Pool(payload, device);
+                POOLS.put(key, pool);
                 evictBeyondLimit();
             }
         }
@@ -147,7 +200,7 @@ public final class ModelReplicas {
     }
 
     private static void evictBeyondLimit() {
-        Iterator<Map.Entry<String, Pool>> it = POOLS.entrySet().iterator();
+        Iterator<Map.Entry<PoolKey, Pool>> it = POOLS.entrySet().iterator();
         while (POOLS.size() > MAX_MODELS && it.hasNext()) {
             Pool eldest = it.next().getValue();
             it.remove();
@@ -155,11 +208,34 @@ public final class ModelReplicas {
         }
     }
 
-    /** Counters for the model with this key, or null if this JVM has not scored it. */
+    /** Counters for the model with this key, summed over devices, or null if this JVM has not scored it. */
     public static Stats stats(String key) {
+        List<Pool> pools;
+        synchronized (POOLS) {
+            pools = POOLS.entrySet().stream().filter(e -> e.getKey().model().equals(key)).map(Map.Entry::getValue)
+                    .toList();
+        }
+        if (pools.isEmpty()) {
+            return null;
+        }
+        int built = 0;
+        long borrows = 0;
+        int idle = 0;
+        for (Pool p : pools) {
+            synchronized (p) {
+                built += p.built;
+                borrows += p.borrows;
+                idle += p.idle.size();
+            }
+        }
+        return new Stats(built, borrows, idle);
+    }
+
+    /** Counters for the model with this key on {@code device}, or null if this JVM has not scored it there. */
+    public static Stats stats(String key, Device device) {
         Pool p;
         synchronized (POOLS) {
-            p = POOLS.get(key);
+            p = POOLS.get(new PoolKey(key, device));
         }
         if (p == null) {
             return null;
@@ -177,9 +253,17 @@ public final class ModelReplicas {
         }
     }
 
-    /** Bytes held by replicas in this JVM. */
+    /** Host bytes held by replicas in this JVM (replicas on a GPU hold none once built). */
     public static long allocatedBytes() {
         return allocator().getAllocatedMemory();
+    }
+
+    /**
+     * Device bytes held by the parameters and buffers of replicas on GPUs in this JVM (idle or lent), as the device
+     * backend allocated them; 0 after {@link #clear()} once every lent replica is given back.
+     */
+    public static long deviceBytes() {
+        return DEVICE_BYTES.get();
     }
 
     private static synchronized BufferAllocator allocator() {

@@ -6,6 +6,7 @@ import dev.kiln.autograd.Autograd;
 import dev.kiln.memory.Unsafe;
 import dev.kiln.spark.sql.BatchScoring.NullPolicy;
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import java.io.Serializable;
@@ -28,6 +29,10 @@ import org.apache.spark.util.TaskCompletionListener;
  * forward pass's own intermediates (freed at once) and the result object. Everything is given back when the task
  * completes.
  *
+ * <p>On a GPU (the one Spark assigned to the task, see {@link TaskDevice}) the replica lives there and each call
+ * copies its one row to the device and its output back: two small copies per row, which a scalar UDF cannot batch.
+ * Batch scoring ({@code KilnModel.transform}) copies once per batch and is the way to score on a GPU.
+ *
  * <p>Spark deserializes a UDF per task, so an instance serves one task on one thread; a call from any other thread
  * (e.g. on the driver) borrows and returns a replica per call instead.
  */
@@ -44,10 +49,20 @@ public final class RowScorer implements UDF1<Object, Object>, Serializable {
     private final Output output;
     private final int numFeatures;
     private final NullPolicy nulls;
+    private final String device;
     private transient State state;
 
     public RowScorer(Broadcast<ScoringPayload> model, OutputLayout layout, Output output, int numFeatures,
                      NullPolicy nulls) {
+        this(model, layout, output, numFeatures, nulls, "cpu");
+    }
+
+    /** As above, scoring on {@code device}: cpu | cuda | auto (resolved per task, as for training). */
+    public RowScorer(Broadcast<ScoringPayload> model, OutputLayout layout, Output output, int numFeatures,
+                     NullPolicy nulls, String device) {
+        if (!dev.kiln.spark.train.Devices.MODES.contains(device)) {
+            throw new IllegalArgumentException("device must be one of cpu, cuda, auto; got '" + device + "'");
+        }
         if (output != Output.PREDICTION && layout.kind() == OutputLayout.Kind.REGRESSION) {
             throw new IllegalArgumentException("a regression model has no " + output.name().toLowerCase()
                     + "; use the prediction UDF");
@@ -57,9 +72,10 @@ public final class RowScorer implements UDF1<Object, Object>, Serializable {
         this.output = output;
         this.numFeatures = numFeatures;
         this.nulls = nulls;
+        this.device = device;
     }
 
-    /** One task's reusable state: a replica, an input buffer and the tensor over it. */
+    /** One task's reusable state: a replica (on the task's device), a host input buffer and the tensor over it. */
     private static final class State implements AutoCloseable {
         final Thread owner = Thread.currentThread();
         final BufferAllocator allocator = Kiln.rootAllocator().newChildAllocator("kiln-udf", 0, Long.MAX_VALUE);
@@ -69,10 +85,15 @@ public final class RowScorer implements UDF1<Object, Object>, Serializable {
         final int dim;
         final int threads;
 
-        State(ScoringPayload payload, int dim, int threads) {
+        State(ScoringPayload payload, int dim, int threads, Device device) {
             this.dim = dim;
             this.threads = threads;
-            this.replica = ModelReplicas.borrow(payload);
+            try {
+                this.replica = ModelReplicas.borrow(payload, device);
+            } catch (RuntimeException | Error e) { // e.g. the device cannot be used: leave no allocator behind
+                allocator.close();
+                throw e;
+            }
             this.buffer = allocator.buffer(Math.max(64L, 4L * dim));
             this.input = TensorScope.detach(Tensor.fromArrow(buffer, 0, DType.FLOAT32, 1, dim));
         }
@@ -103,7 +124,7 @@ public final class RowScorer implements UDF1<Object, Object>, Serializable {
         TaskContext task = TaskContext.get();
         if (s == null && task != null) {
             checkWidth(w);
-            State fresh = new State(model.value(), w, Math.max(1, task.cpus()));
+            State fresh = new State(model.value(), w, Math.max(1, task.cpus()), TaskDevice.resolve(device, task));
             state = fresh;
             task.addTaskCompletionListener((TaskCompletionListener) ctx -> {
                 state = null;
@@ -116,7 +137,8 @@ public final class RowScorer implements UDF1<Object, Object>, Serializable {
             throw new IllegalArgumentException("Kiln UDF: this row has " + w + " features, but earlier rows had "
                     + s.dim + "; every row must have the same number of features");
         }
-        try (State once = new State(model.value(), w, 1)) { // not in a task, or another thread: no reuse
+        // not in a task, or another thread: no reuse
+        try (State once = new State(model.value(), w, 1, TaskDevice.resolve(device, TaskContext.get()))) {
             return score(once, features);
         }
     }
@@ -134,7 +156,8 @@ public final class RowScorer implements UDF1<Object, Object>, Serializable {
         int width;
         try (KilnContext ctx = KilnContext.builder().numThreads(s.threads).allocator(s.allocator).gcPressure(false)
                 .open(); TensorScope scope = TensorScope.open(s.allocator); Autograd.Guard g = Autograd.noGrad()) {
-            Tensor x = s.replica.dtype() == DType.FLOAT32 ? s.input : s.input.to(s.replica.dtype());
+            Tensor x = s.input.to(s.replica.device()); // the tensor itself on the CPU
+            x = s.replica.dtype() == DType.FLOAT32 ? x : x.to(s.replica.dtype());
             Tensor out;
             try {
                 out = s.replica.module().forward(x);

@@ -6,6 +6,7 @@ import dev.kiln.autograd.Autograd;
 import dev.kiln.spark.sql.BatchScoring.Config;
 import dev.kiln.spark.sql.BatchScoring.NullPolicy;
 import dev.kiln.tensor.DType;
+import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import java.util.Iterator;
@@ -24,6 +25,11 @@ import org.slf4j.LoggerFactory;
  * copied aside), run one forward pass, then hand out the input rows joined with their outputs. It borrows a model
  * replica on its first batch and gives it back when the partition ends or the task completes (also on failure or
  * an early stop such as {@code limit}); its buffers come from a per-task allocator that is leak-checked on close.
+ *
+ * <p>On a GPU ({@code device}, resolved per task by {@link TaskDevice}) the host Arrow buffer stays the fill target;
+ * per batch the features go to the device in one copy, the forward pass runs there, and the outputs come back in
+ * one copy: nothing per row crosses the device boundary. On the CPU, {@code to(device)} returns the tensor itself, so
+ * nothing is copied.
  *
  * <p>A {@link KilnContext} is opened only around each forward pass (never across calls into the upstream
  * iterator), with {@code spark.task.cpus} kernel threads, so concurrent tasks do not oversubscribe the cores and
@@ -46,6 +52,7 @@ final class ScoringIterator implements Iterator<InternalRow>, AutoCloseable {
     private final OutputLayout layout;
     private final int partition;
     private final int threads;
+    private final Device device;
     private final BufferAllocator allocator;
     private final InternalRow[] rows;
     private final int[] outIndex; // per buffered row: its row in the model output, or -1 for a kept null row
@@ -65,7 +72,7 @@ final class ScoringIterator implements Iterator<InternalRow>, AutoCloseable {
     private final long started = System.nanoTime();
 
     ScoringIterator(Iterator<InternalRow> in, ScoringPayload payload, FeatureReader reader, Config config,
-                    int partition, int threads) {
+                    int partition, int threads, Device device) {
         this.in = in;
         this.payload = payload;
         this.reader = reader;
@@ -73,6 +80,7 @@ final class ScoringIterator implements Iterator<InternalRow>, AutoCloseable {
         this.layout = config.outputs();
         this.partition = partition;
         this.threads = threads;
+        this.device = device;
         this.allocator = Kiln.rootAllocator().newChildAllocator("kiln-scoring-partition-" + partition, 0,
                 Long.MAX_VALUE);
         this.rows = new InternalRow[config.batchSize()];
@@ -161,12 +169,13 @@ final class ScoringIterator implements Iterator<InternalRow>, AutoCloseable {
 
     private void forward(int n, long firstRow) {
         if (replica == null) {
-            replica = ModelReplicas.borrow(payload);
+            replica = ModelReplicas.borrow(payload, device);
         }
         try (KilnContext ctx = KilnContext.builder().numThreads(threads).allocator(allocator).gcPressure(false).open();
              TensorScope scope = TensorScope.open(allocator);
              Autograd.Guard noGrad = Autograd.noGrad()) {
-            Tensor x = Tensor.fromArrow(features, 0, DType.FLOAT32, n, dim);
+            // one host->device copy per batch (none on the CPU), then the cast on the device where it is cheaper
+            Tensor x = Tensor.fromArrow(features, 0, DType.FLOAT32, n, dim).to(device);
             if (replica.dtype() != DType.FLOAT32) {
                 x = x.to(replica.dtype());
             }
@@ -188,7 +197,7 @@ final class ScoringIterator implements Iterator<InternalRow>, AutoCloseable {
             if (bad != null) {
                 throw new IllegalArgumentException(bad);
             }
-            out = y.toFloatArray();
+            out = y.toFloatArray(); // one device->host copy per batch
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.kiln.spark.train;
 
 import dev.kiln.tensor.Device;
+import java.util.List;
 import org.apache.spark.TaskContext;
 
 /**
@@ -13,17 +14,32 @@ import org.apache.spark.TaskContext;
  *       cannot use CUDA here (no kiln-tensor-cuda jar, natives or driver).</li>
  *   <li>{@code auto}: the assigned GPU when there is one and CUDA works, else the CPU.</li>
  * </ul>
+ * Training ({@code KilnEstimator}) and scoring ({@code KilnModel}: transform and its UDFs) decide the same way.
  */
-final class Devices {
+public final class Devices {
+    /** The values of a {@code device} param. */
+    public static final List<String> MODES = List.of("cpu", "cuda", "auto");
+
     private Devices() {
     }
 
-    static Device resolve(String device, TaskContext task) {
+    /** The device for {@code task} (null outside a task: no GPU assigned) under {@code device} mode. */
+    public static Device resolve(String device, TaskContext task) {
         if ("cpu".equals(device)) {
             return Device.CPU;
         }
-        String[] gpus = task.resources().contains("gpu") ? task.resources().apply("gpu").addresses() : new String[0];
+        return resolve(device, assignedGpus(task));
+    }
+
+    /** As {@link #resolve(String, TaskContext)} for given GPU addresses (probing CUDA only if one is assigned). */
+    public static Device resolve(String device, String[] gpus) {
         return choose(device, gpus, Device::cudaIsAvailable, Devices::cudaProblem);
+    }
+
+    /** The addresses of the GPUs Spark assigned to {@code task} (none outside a task or without a GPU resource). */
+    public static String[] assignedGpus(TaskContext task) {
+        return task != null && task.resources().contains("gpu") ? task.resources().apply("gpu").addresses()
+                : new String[0];
     }
 
     /**
@@ -34,6 +50,9 @@ final class Devices {
                          java.util.function.Supplier<String> problem) {
         if ("cpu".equals(device)) {
             return Device.CPU;
+        }
+        if (!MODES.contains(device)) {
+            throw new IllegalArgumentException("device must be one of cpu, cuda, auto; got '" + device + "'");
         }
         if ("auto".equals(device)) {
             return gpus.length > 0 && cudaWorks.getAsBoolean() ? cudaDevice(gpus[0]) : Device.CPU;

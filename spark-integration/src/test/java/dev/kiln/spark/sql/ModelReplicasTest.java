@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.Kiln;
@@ -11,6 +13,7 @@ import dev.kiln.autograd.Autograd;
 import dev.kiln.nn.Module;
 import dev.kiln.spark.ml.ModelSpec;
 import dev.kiln.spark.train.StateDictBytes;
+import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Tensor;
 import dev.kiln.tensor.TensorScope;
 import dev.kiln.testing.KilnTest;
@@ -88,6 +91,50 @@ class ModelReplicasTest extends KilnTest {
         assertEquals(4, s.idle());
         try (ModelReplicas.Replica again = ModelReplicas.borrow(p)) {
             assertEquals(4, ModelReplicas.stats("concurrent").built(), "later borrowers reuse idle replicas");
+        }
+    }
+
+    @Test
+    void replicasAreNeverLentAcrossDevicesAndClearFreesDeviceMemory() {
+        ScoringPayload p = payload("devices", 3);
+        float[] x = {1, -2, 3, 0.5f, 0, 1, 2, -1};
+        float[] expected;
+        try (ModelReplicas.Replica r = ModelReplicas.borrow(p)) {
+            assertEquals(Device.CPU, r.device());
+            expected = forward(r, x);
+        }
+        try (CountingDevice gpu = CountingDevice.install()) {
+            Module onDevice;
+            try (ModelReplicas.Replica r = ModelReplicas.borrow(p, Device.cuda(0))) {
+                onDevice = r.module();
+                assertEquals(Device.cuda(0), r.device());
+                r.module().parameters().forEach(t -> assertEquals(Device.cuda(0), t.device()));
+                try (TensorScope scope = TensorScope.open(); Autograd.Guard g = Autograd.noGrad()) {
+                    Tensor in = Tensor.of(x).view(1, x.length).to(Device.cuda(0));
+                    assertArrayEquals(expected, r.module().forward(in).toFloatArray(), 0f);
+                }
+            }
+            assertEquals(1, ModelReplicas.stats("devices", Device.CPU).built());
+            assertEquals(1, ModelReplicas.stats("devices", Device.cuda(0)).built(), "cuda:0 built its own replica");
+            try (ModelReplicas.Replica r = ModelReplicas.borrow(p)) {
+                assertEquals(Device.CPU, r.device(), "the idle cuda:0 replica is not lent to a CPU task");
+            }
+            try (ModelReplicas.Replica r = ModelReplicas.borrow(p, Device.cuda(0))) {
+                assertSame(onDevice, r.module(), "cuda:0 tasks reuse the cuda:0 replica");
+            }
+            // the stand-in has one GPU: a cuda:1 task must build on cuda:1 (and fail), never take cuda:0's replica
+            String m = assertThrows(IllegalArgumentException.class,
+                    () -> ModelReplicas.borrow(p, Device.cuda(1))).getMessage();
+            assertTrue(m.contains("invalid device ordinal") && m.contains("cuda:1"), m);
+            assertEquals(0, ModelReplicas.stats("devices", Device.cuda(1)).built());
+            assertEquals(new ModelReplicas.Stats(2, 5, 2), ModelReplicas.stats("devices"), "summed over devices");
+
+            assertTrue(ModelReplicas.deviceBytes() > 0);
+            assertEquals(gpu.bytesInUse(), ModelReplicas.deviceBytes());
+            ModelReplicas.clear();
+            assertEquals(0, gpu.bytesInUse(), "clear() frees the device replicas");
+            assertEquals(0, ModelReplicas.deviceBytes());
+            assertEquals(0, ModelReplicas.allocatedBytes());
         }
     }
 

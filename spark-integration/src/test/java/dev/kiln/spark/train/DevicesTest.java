@@ -32,6 +32,10 @@ class DevicesTest {
                 () -> Devices.choose("cuda", new String[] {"0"}, () -> false, () -> "libcuda.so.1 not found"));
         assertTrue(broken.getMessage().contains("GPU(s) 0") && broken.getMessage().contains("libcuda.so.1"),
                 broken.getMessage());
+        var mode = assertThrows(IllegalArgumentException.class, () -> Devices.choose("gpu", NONE, () -> true, () -> ""));
+        assertTrue(mode.getMessage().contains("cpu, cuda, auto") && mode.getMessage().contains("'gpu'"), mode.getMessage());
+        assertEquals(0, Devices.assignedGpus(null).length, "outside a task nothing is assigned");
+        assertEquals(Device.CPU, Devices.resolve("auto", (org.apache.spark.TaskContext) null));
         var odd = assertThrows(IllegalArgumentException.class,
                 () -> Devices.choose("cuda", new String[] {"GPU-8f2a"}, () -> true, () -> ""));
         assertTrue(odd.getMessage().contains("GPU-8f2a"), odd.getMessage());
