@@ -8,7 +8,8 @@ import java.util.Set;
  * Kiln has. The CPU lists were checked against torch 1.13's CPU autocast (the output dtypes of
  * {@code src/test/python/gen_autocast_torch.py}): there softmax, log_softmax, layer_norm, batch_norm and sum keep
  * their input's type, while the losses run in float32. CUDA follows its own 1.13 lists (float32 softmax,
- * log_softmax, layer_norm and group_norm; {@code binary_cross_entropy} refused).
+ * log_softmax, layer_norm, group_norm, exp, log, pow, reciprocal, rsqrt, sum, cumsum and cumprod;
+ * {@code binary_cross_entropy} refused).
  */
 final class AutocastPolicy {
     private static final Set<String> CPU_LOWER = Set.of("linear", "matmul", "mm", "bmm", "addmm", "baddbmm",
@@ -20,7 +21,8 @@ final class AutocastPolicy {
             "prelu", "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell");
     private static final Set<String> CUDA_FLOAT32 = Set.of("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
             "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "kl_div", "prod", "softmax",
-            "log_softmax", "layer_norm", "group_norm", "binary_cross_entropy");
+            "log_softmax", "layer_norm", "group_norm", "binary_cross_entropy", "exp", "log", "pow", "reciprocal",
+            "rsqrt", "sum", "cumsum", "cumprod");
     private static final Set<String> CUDA_BANNED = Set.of("binary_cross_entropy");
 
     private AutocastPolicy() {

@@ -3,6 +3,7 @@ package dev.kiln.ops;
 import static dev.kiln.autograd.Graph.inputs;
 import static dev.kiln.autograd.Graph.saved;
 
+import dev.kiln.amp.Autocast;
 import dev.kiln.autograd.Graph;
 import dev.kiln.backend.BinaryOp;
 import dev.kiln.backend.UnaryOp;
@@ -75,6 +76,10 @@ public final class Pointwise {
     }
 
     public static Tensor pow(Tensor a, Tensor b) {
+        Tensor cast = Autocast.anyOpen() ? Autocast.apply("pow", c -> pow(c[0], c[1]), a, b) : null;
+        if (cast != null) { // autocast: PyTorch's CUDA float32 list
+            return cast;
+        }
         Tensor out = Kernels.binary(BinaryOp.POW, a, b);
         return Graph.record(out, "PowBackward1", inputs(a, b), saved(a, b, out), c -> {
             Tensor x = c.saved(0);
@@ -94,6 +99,10 @@ public final class Pointwise {
     }
 
     public static Tensor pow(Tensor a, double p) {
+        Tensor cast = Autocast.anyOpen() ? Autocast.apply("pow", c -> pow(c[0], p), a) : null;
+        if (cast != null) { // autocast: PyTorch's CUDA float32 list
+            return cast;
+        }
         Tensor out;
         try (Tensor s = Kernels.scalarFor(a, p)) {
             out = Kernels.binary(BinaryOp.POW, a, s);
@@ -108,6 +117,10 @@ public final class Pointwise {
     }
 
     public static Tensor reciprocal(Tensor a) {
+        Tensor cast = Autocast.anyOpen() ? Autocast.apply("reciprocal", c -> reciprocal(c[0]), a) : null;
+        if (cast != null) { // autocast: PyTorch's CUDA float32 list
+            return cast;
+        }
         Tensor out = Kernels.unary(UnaryOp.RECIPROCAL, a);
         return Graph.record(out, "ReciprocalBackward0", inputs(a), saved(out), c -> new Tensor[] {
             neg(mul(c.grad(), mul(c.saved(0), c.saved(0))))});
@@ -127,11 +140,19 @@ public final class Pointwise {
     }
 
     public static Tensor exp(Tensor a) {
+        Tensor cast = Autocast.anyOpen() ? Autocast.apply("exp", c -> exp(c[0]), a) : null;
+        if (cast != null) { // autocast: PyTorch's CUDA float32 list
+            return cast;
+        }
         Tensor out = Kernels.unary(UnaryOp.EXP, a);
         return Graph.record(out, "ExpBackward0", inputs(a), saved(out), c -> new Tensor[] {mul(c.grad(), c.saved(0))});
     }
 
     public static Tensor log(Tensor a) {
+        Tensor cast = Autocast.anyOpen() ? Autocast.apply("log", c -> log(c[0]), a) : null;
+        if (cast != null) { // autocast: PyTorch's CUDA float32 list
+            return cast;
+        }
         Tensor out = Kernels.unary(UnaryOp.LOG, a);
         return Graph.record(out, "LogBackward0", inputs(a), saved(a), c -> new Tensor[] {div(c.grad(), c.saved(0))});
     }
@@ -143,6 +164,10 @@ public final class Pointwise {
     }
 
     public static Tensor rsqrt(Tensor a) {
+        Tensor cast = Autocast.anyOpen() ? Autocast.apply("rsqrt", c -> rsqrt(c[0]), a) : null;
+        if (cast != null) { // autocast: PyTorch's CUDA float32 list
+            return cast;
+        }
         Tensor out = Kernels.unary(UnaryOp.RSQRT, a);
         // d/dx x^(-1/2) = -1/2 x^(-3/2) = -1/2 out^3
         return Graph.record(out, "RsqrtBackward0", inputs(a), saved(out), c -> new Tensor[] {

@@ -1,9 +1,9 @@
 package dev.kiln.ops;
 
-import dev.kiln.amp.Autocast;
 import static dev.kiln.autograd.Graph.inputs;
 import static dev.kiln.autograd.Graph.saved;
 
+import dev.kiln.amp.Autocast;
 import dev.kiln.autograd.Graph;
 import dev.kiln.backend.ReduceKernels.Op;
 import dev.kiln.tensor.DType;
@@ -94,6 +94,10 @@ public final class Reductions {
     }
 
     public static Tensor sum(Tensor t, long[] dims, boolean keepdim) {
+        Tensor cast = Autocast.anyOpen() ? Autocast.apply("sum", c -> sum(c[0], dims, keepdim), t) : null;
+        if (cast != null) { // autocast: PyTorch's CUDA float32 list
+            return cast;
+        }
         boolean[] mask = reducedMask(t, dims);
         DType outType = t.dtype().isFloatingPoint() ? t.dtype() : DType.INT64;
         Tensor out = reduceRaw(Op.SUM, t, mask, keepdim, outType);

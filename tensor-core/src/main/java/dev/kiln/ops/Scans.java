@@ -1,5 +1,6 @@
 package dev.kiln.ops;
 
+import dev.kiln.amp.Autocast;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shapes;
 import dev.kiln.tensor.Tensor;
@@ -25,10 +26,18 @@ public final class Scans {
     }
 
     public static Tensor cumsum(Tensor t, long dim, DType dtype) {
+        Tensor cast = Autocast.anyOpen() ? Autocast.apply("cumsum", c -> cumsum(c[0], dim, dtype), t) : null;
+        if (cast != null) { // autocast: PyTorch's CUDA float32 list
+            return cast;
+        }
         return scan(t, dim, dtype, Pointwise::add);
     }
 
     public static Tensor cumprod(Tensor t, long dim, DType dtype) {
+        Tensor cast = Autocast.anyOpen() ? Autocast.apply("cumprod", c -> cumprod(c[0], dim, dtype), t) : null;
+        if (cast != null) { // autocast: PyTorch's CUDA float32 list
+            return cast;
+        }
         return scan(t, dim, dtype, Pointwise::mul);
     }
 

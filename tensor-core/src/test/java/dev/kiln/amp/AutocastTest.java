@@ -19,7 +19,9 @@ import dev.kiln.nn.functional.F;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Device;
 import dev.kiln.tensor.Tensor;
+import dev.kiln.tensor.TensorScope;
 import dev.kiln.testing.Golden;
+import dev.kiln.testing.HostDeviceBackend;
 import dev.kiln.testing.KilnTest;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -198,5 +200,29 @@ class AutocastTest extends KilnTest {
         assertEquals(DType.FLOAT32, lin.weight().grad().dtype());
         assertArrayEquals(new float[] {4, 4, 4, 4, 4, 4}, lin.weight().grad().toFloatArray(), 0f);
         lin.close();
+    }
+
+    /**
+     * CUDA autocast's float32 list (PyTorch 1.13's {@code autocast_mode.cpp}: exp, log, pow, reciprocal, rsqrt, sum,
+     * cumsum, cumprod, softmax...) on the stand-in GPU: half inputs come out float32, lower-precision ops come out
+     * float16, and the same ops on the CPU keep their input type (the CPU lists differ).
+     */
+    @Test
+    void cudaFloat32ListOnTheStandInGpu() {
+        try (HostDeviceBackend gpu = HostDeviceBackend.install(); TensorScope s = TensorScope.open()) {
+            Tensor h = Tensor.ones(DType.FLOAT32, Device.cuda(0), 2, 3).to(DType.FLOAT16);
+            try (Autocast ac = Autocast.enable(Device.Type.CUDA, DType.FLOAT16)) {
+                for (Tensor out : new Tensor[] {h.exp(), h.log(), h.pow(2), h.pow(h), h.reciprocal(), h.rsqrt(),
+                    h.sum(), h.cumsum(1), h.cumprod(0), h.softmax(1)}) {
+                    assertEquals(DType.FLOAT32, out.dtype());
+                    assertEquals(Device.cuda(0), out.device());
+                }
+                assertEquals(DType.FLOAT16, h.matmul(h.t()).dtype());
+                assertEquals(DType.FLOAT16, h.add(h).dtype(), "other ops keep their types");
+                Tensor c = Tensor.ones(DType.BFLOAT16, 2, 3);
+                assertEquals(DType.BFLOAT16, c.exp().dtype(), "a CPU tensor is not under CUDA autocast");
+            }
+            assertEquals(DType.FLOAT16, h.exp().dtype());
+        }
     }
 }
