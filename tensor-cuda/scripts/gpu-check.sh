@@ -4,7 +4,8 @@
 #   2. build tensor-cuda with tensor-core (no install), then every tensor-cuda test: the GPU tests
 #      (CudaOpParityTest, CudaDtypeParityTest, CudaMemoryTest, CudaTrainingTest) run instead of skipping;
 #   3. CudaBench (sgemm TFLOP/s vs cuBLAS direct; MLP/CNN training samples/s GPU vs CPU);
-#   4. a summary: tests run/failed/skipped per class, and whether any GPU test was skipped although a GPU is here.
+#   4. Spark batch scoring on the GPU (spark-integration's CudaScoringTest: KilnModel.transform on cuda:0 vs the CPU);
+#   5. a summary: tests run/failed/skipped per class, and whether any GPU test was skipped although a GPU is here.
 # Exit status: 0 when every test passed and no GPU test skipped, else 1.
 #
 # Usage (from anywhere): tensor-cuda/scripts/gpu-check.sh [--quick] [--offline]
@@ -50,6 +51,17 @@ java --add-opens=java.base/java.nio=ALL-UNNAMED -Xmx8g -cp "$cp" dev.kiln.backen
     2>&1 | tee "$log/bench.log"
 bench_rc=${PIPESTATUS[0]}
 
+echo "== Spark scoring on the GPU (log: $log/scoring.log)"
+./mvnw "${mvn_flags[@]}" verify -pl spark-integration -am -Dtest=CudaScoringTest -Dsurefire.failIfNoSpecifiedTests=false \
+    > "$log/scoring.log" 2>&1
+scoring_rc=$?
+scoring=spark-integration/target/surefire-reports/dev.kiln.spark.sql.CudaScoringTest.txt
+grep -m1 "Tests run" "$scoring" 2>/dev/null || echo "  no CudaScoringTest report: see $log/scoring.log"
+if ! grep -q "CUDA unavailable" "$log/test.log" && grep -q "Skipped: [1-9]" "$scoring" 2>/dev/null; then
+    echo "  GPU present but CudaScoringTest skipped"
+    scoring_rc=1
+fi
+
 echo "== summary"
 reports=tensor-cuda/target/surefire-reports
 gpu_skipped=0
@@ -73,5 +85,5 @@ if [ -d "$reports" ]; then
         echo "  CUDA unavailable here: GPU tests skipped ($(grep -m1 -o 'CUDA unavailable.*' "$log/test.log"))"
     fi
 fi
-echo "  tests: $([ $test_rc = 0 ] && echo passed || echo FAILED), benchmark: $([ $bench_rc = 0 ] && echo ran || echo FAILED)"
-[ $test_rc = 0 ] && [ $bench_rc = 0 ] && [ $gpu_skipped = 0 ]
+echo "  tests: $([ $test_rc = 0 ] && echo passed || echo FAILED), benchmark: $([ $bench_rc = 0 ] && echo ran || echo FAILED), Spark scoring: $([ $scoring_rc = 0 ] && echo passed || echo FAILED)"
+[ $test_rc = 0 ] && [ $bench_rc = 0 ] && [ $scoring_rc = 0 ] && [ $gpu_skipped = 0 ]
