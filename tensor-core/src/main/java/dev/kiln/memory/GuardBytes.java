@@ -77,7 +77,7 @@ public final class GuardBytes {
                     + (before >= 0 ? "the guard before it is damaged at byte " + (before - guard) + " " : "")
                     + (after >= 0 ? "the guard after it is damaged at byte " + (size + after) : "")
                     + " (offsets relative to the block's start)");
-            new Throwable("block released here").printStackTrace();
+            new Throwable("block checked here").printStackTrace();
         }
         return raw;
     }
@@ -92,6 +92,7 @@ public final class GuardBytes {
      * quarantine (checked; the caller frees them).
      */
     static synchronized long[] quarantine(long address, long size) {
+        check(address, size, BYTES); // at release, so the report's stack shows who released it
         poison(address, size);
         QUARANTINE.addLast(new long[] {address, size});
         quarantined += size;
