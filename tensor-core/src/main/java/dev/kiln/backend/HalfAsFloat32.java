@@ -289,6 +289,20 @@ public final class HalfAsFloat32 {
         }
 
         @Override
+        public boolean maxPool2dValues(KernelArg in, Window2d w, KernelArg out) {
+            if (!Float32Scratch.anyHalf(in, out)) {
+                return k.maxPool2dValues(in, w, out);
+            }
+            try (Float32Scratch s = scratch()) {
+                boolean done = k.maxPool2dValues(s.in(in), w, s.out(out));
+                if (done) {
+                    s.commit();
+                }
+                return done;
+            }
+        }
+
+        @Override
         public void maxPool2dBackward(KernelArg grad, KernelArg indices, Window2d w, KernelArg gradIn) {
             if (!Float32Scratch.anyHalf(grad, gradIn)) {
                 k.maxPool2dBackward(grad, indices, w, gradIn);
