@@ -118,7 +118,7 @@ public final class CnnBench {
     private static List<String> compare(Arch a, KilnTrainer kiln, DjlTrainer djl, boolean quick) {
         int samples = quick ? 3 : 7;
         double min = quick ? 0.5 : 1.5;
-        double warm = quick ? 1.0 : 3.0;
+        double warm = quick ? 1.0 : 10.0; // NOTE: C2 keeps compiling Kiln's kernels for ~12 s of training steps
         double[] train = Timing.compare(samples, min, warm, kiln::trainStep, djl::trainStep);
         double[] infer = Timing.compare(samples, min, warm, kiln::inferStep, djl::inferStep);
         double kt = TRAIN_BATCH / train[0];
