@@ -33,51 +33,37 @@ public final class Pooling {
      */
     public static Tensor maxPool2d(Tensor input, long[] kernel, long[] stride, long[] padding, long[] dilation,
                                    boolean ceilMode) {
-        if (!Graph.needsGrad(input)) {
-            try (TensorScope temps = TensorScope.openTemporaries()) {
-                Tensor values = maxPoolValues(input, kernel, stride, padding, dilation, ceilMode);
-                if (values != null) {
-                    return temps.handOut(values);
-                }
-            }
+        try (TensorScope temps = TensorScope.openTemporaries()) {
+            // Without a gradient to compute, the backend may skip the argmax; unused indices close with temps, and
+            // indices saved for backward move to the enclosing scope.
+            return temps.handOut(maxPoolInScope(input, kernel, stride, padding, dilation, ceilMode,
+                    !Graph.needsGrad(input)).values());
         }
-        ValuesIndices r = maxPool2dWithIndices(input, kernel, stride, padding, dilation, ceilMode);
-        if (!r.indices().isSavedForBackward()) {
-            r.indices().close(); // only backward needs the argmax
-        }
-        return r.values();
-    }
-
-    /** The maxima alone, when no gradient will be needed and the backend has the kernel; else null. */
-    private static Tensor maxPoolValues(Tensor input, long[] kernel, long[] stride, long[] padding, long[] dilation,
-                                        boolean ceilMode) {
-        checkInput(input, "max_pool2d");
-        Tensor x = batched(input);
-        Window2d w = window(x, kernel, stride, padding, dilation, ceilMode, "max_pool2d");
-        Tensor out = Kernels.emptyLike(x, x.dtype(), x.size(0), x.size(1), w.oh(), w.ow());
-        Tensor xc = Views.contiguous(x);
-        if (!Dispatch.on(xc, out).conv().maxPool2dValues(xc.arg(), w, out.arg())) {
-            return null;
-        }
-        return unbatched(out, input);
     }
 
     /** {@link #maxPool2d} plus the argmax of each window as a flat index {@code iy * W + ix} into its input plane. */
     public static ValuesIndices maxPool2dWithIndices(Tensor input, long[] kernel, long[] stride, long[] padding,
                                                      long[] dilation, boolean ceilMode) {
         try (TensorScope temps = TensorScope.openTemporaries()) { // batched views and contiguous copies
-            ValuesIndices r = maxPoolInScope(input, kernel, stride, padding, dilation, ceilMode);
+            ValuesIndices r = maxPoolInScope(input, kernel, stride, padding, dilation, ceilMode, false);
             return new ValuesIndices(temps.handOut(r.values()), temps.handOut(r.indices()));
         }
     }
 
+    /** Values and indices; with {@code valuesOnly}, indices null when the backend's values-only kernel ran. */
     private static ValuesIndices maxPoolInScope(Tensor input, long[] kernel, long[] stride, long[] padding,
-                                                long[] dilation, boolean ceilMode) {
+                                                long[] dilation, boolean ceilMode, boolean valuesOnly) {
         String op = "max_pool2d";
         checkInput(input, op);
         Tensor x = batched(input);
         Window2d w = window(x, kernel, stride, padding, dilation, ceilMode, op);
         Tensor out = Kernels.emptyLike(x, x.dtype(), x.size(0), x.size(1), w.oh(), w.ow());
+        if (valuesOnly) {
+            Tensor xc = Views.contiguous(x);
+            if (Dispatch.on(xc, out).conv().maxPool2dValues(xc.arg(), w, out.arg())) {
+                return new ValuesIndices(unbatched(out, input), null);
+            }
+        }
         Tensor indices = Kernels.emptyLike(x, DType.INT64, out.shape());
         try (var g = Autograd.noGrad()) {
             Tensor xc = Views.contiguous(x);
