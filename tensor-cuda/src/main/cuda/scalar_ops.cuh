@@ -244,7 +244,7 @@ __host__ __device__ __forceinline__ double binary_double(int op, double x, doubl
         case KILN_POW: return j_pow(x, y);
         case KILN_MAXIMUM: return (x != x || y != y) ? kiln_nan() : j_max(x, y);
         case KILN_MINIMUM: return (x != x || y != y) ? kiln_nan() : j_min(x, y);
-        case KILN_THRESHOLD_BACKWARD: return y > 0 ? x : 0.0;
+        case KILN_THRESHOLD_BACKWARD: return y <= 0 ? 0.0 : x; // a NaN y passes x on (PyTorch)
         default: return kiln_nan();
     }
 }
@@ -258,7 +258,7 @@ __host__ __device__ __forceinline__ long long binary_long(int op, long long x, l
         case KILN_POW: return pow_long(x, y);
         case KILN_MAXIMUM: return x > y ? x : y;
         case KILN_MINIMUM: return x < y ? x : y;
-        case KILN_THRESHOLD_BACKWARD: return y > 0 ? x : 0;
+        case KILN_THRESHOLD_BACKWARD: return y <= 0 ? 0 : x;
         default: return 0;
     }
 }

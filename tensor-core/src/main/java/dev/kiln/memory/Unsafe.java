@@ -98,6 +98,16 @@ public final class Unsafe {
         U.copyMemory(src, sun.misc.Unsafe.ARRAY_FLOAT_BASE_OFFSET + 4L * srcIndex, null, dst, 4L * count);
     }
 
+    /** Copies {@code count} 4-byte elements (e.g. float32 bits) from native memory into an int array. */
+    public static void copyToArray(long src, int[] dst, int dstIndex, int count) {
+        U.copyMemory(null, src, dst, sun.misc.Unsafe.ARRAY_INT_BASE_OFFSET + 4L * dstIndex, 4L * count);
+    }
+
+    /** Copies {@code count} ints from a Java array into native memory (4 bytes each). */
+    public static void copyFromArray(int[] src, int srcIndex, long dst, int count) {
+        U.copyMemory(src, sun.misc.Unsafe.ARRAY_INT_BASE_OFFSET + 4L * srcIndex, null, dst, 4L * count);
+    }
+
     /**
      * Copies {@code bytes} bytes between a primitive Java array (at its first element) and native memory;
      * {@code toArray} picks the direction. The array's element type is the caller's business (raw bytes).

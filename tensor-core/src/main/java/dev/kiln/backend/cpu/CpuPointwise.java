@@ -131,7 +131,7 @@ final class CpuPointwise implements PointwiseKernels {
             case POW -> Math.pow(x, y);
             case MAXIMUM -> Double.isNaN(x) || Double.isNaN(y) ? Double.NaN : Math.max(x, y);
             case MINIMUM -> Double.isNaN(x) || Double.isNaN(y) ? Double.NaN : Math.min(x, y);
-            case THRESHOLD_BACKWARD -> y > 0 ? x : 0;
+            case THRESHOLD_BACKWARD -> y <= 0 ? 0 : x; // NaN y passes x on, as in PyTorch
             case EQ -> x == y ? 1 : 0;
             case NE -> x != y ? 1 : 0;
             case LT -> x < y ? 1 : 0;
@@ -155,7 +155,7 @@ final class CpuPointwise implements PointwiseKernels {
             case POW -> (long) Math.pow(x, y);
             case MAXIMUM -> Math.max(x, y);
             case MINIMUM -> Math.min(x, y);
-            case THRESHOLD_BACKWARD -> y > 0 ? x : 0;
+            case THRESHOLD_BACKWARD -> y <= 0 ? 0 : x; // NaN y passes x on, as in PyTorch
             case EQ -> x == y ? 1 : 0;
             case NE -> x != y ? 1 : 0;
             case LT -> x < y ? 1 : 0;

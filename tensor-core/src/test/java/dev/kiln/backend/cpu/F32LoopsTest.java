@@ -69,4 +69,14 @@ class F32LoopsTest extends KilnTest {
         assertEquals(Float.POSITIVE_INFINITY, r[6]);
         assertEquals(0f, r[7]);
     }
+
+    @org.junit.jupiter.api.Test
+    void thresholdKeepMaskMatchesTheFloatRuleOnEveryBitPatternClass() {
+        int[] samples = {0, 0x80000000, 1, 0x80000001, 0x007FFFFF, 0x807FFFFF, 0x3F800000, 0xBF800000, 0x7F7FFFFF,
+            0xFF7FFFFF, 0x7F800000, 0xFF800000, 0x7F800001, 0xFF800001, 0x7FC00000, 0xFFC00000, 0x7FFFFFFF, 0xFFFFFFFF};
+        for (int bits : samples) {
+            float y = Float.intBitsToFloat(bits);
+            assertEquals(y <= 0 ? 0 : -1, F32MaskLoops.thresholdKeep(bits), "bits 0x" + Integer.toHexString(bits));
+        }
+    }
 }
