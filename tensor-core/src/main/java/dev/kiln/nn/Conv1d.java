@@ -34,7 +34,7 @@ public class Conv1d extends ConvNd {
     @Override
     public Tensor forward(Tensor input) {
         return paddingString != null
-                ? F.conv1d(input, weight, bias, stride, paddingString, dilation, groups)
-                : F.conv1d(input, weight, bias, stride, padding, dilation, groups);
+                ? F.conv1d(input, weight(), bias(), stride, paddingString, dilation, groups)
+                : F.conv1d(input, weight(), bias(), stride, padding, dilation, groups);
     }
 }

@@ -36,7 +36,7 @@ public class Conv2d extends ConvNd {
     @Override
     public Tensor forward(Tensor input) {
         return paddingString != null
-                ? F.conv2d(input, weight, bias, stride, paddingString, dilation, groups)
-                : F.conv2d(input, weight, bias, stride, padding, dilation, groups);
+                ? F.conv2d(input, weight(), bias(), stride, paddingString, dilation, groups)
+                : F.conv2d(input, weight(), bias(), stride, padding, dilation, groups);
     }
 }

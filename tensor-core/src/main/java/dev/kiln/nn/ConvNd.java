@@ -23,8 +23,6 @@ public abstract class ConvNd extends Module {
     protected final long[] dilation;
     protected final long[] outputPadding;
     protected final long groups;
-    protected final Tensor weight;
-    protected final Tensor bias;
 
     @SuppressWarnings("this-escape")
     protected ConvNd(int spatial, long inChannels, long outChannels, long[] kernelSize, long[] stride,
@@ -50,8 +48,8 @@ public abstract class ConvNd extends Module {
         shape[0] = transposed ? inChannels : outChannels;
         shape[1] = (transposed ? outChannels : inChannels) / groups;
         System.arraycopy(kernelSize, 0, shape, 2, kernelSize.length);
-        this.weight = registerParameter("weight", Tensor.empty(DType.FLOAT32, shape));
-        this.bias = registerParameter("bias", bias ? Tensor.empty(DType.FLOAT32, outChannels) : null);
+        registerParameter("weight", Tensor.empty(DType.FLOAT32, shape));
+        registerParameter("bias", bias ? Tensor.empty(DType.FLOAT32, outChannels) : null);
         resetParameters(Generator.defaultGenerator());
     }
 
@@ -104,21 +102,22 @@ public abstract class ConvNd extends Module {
      * bias from the same range.
      */
     public void resetParameters(Generator gen) {
-        Init.kaimingUniform_(weight, Math.sqrt(5), Init.FanMode.FAN_IN, "leaky_relu", gen);
-        if (bias != null) {
-            long fanIn = Init.fans(weight)[0];
+        Init.kaimingUniform_(weight(), Math.sqrt(5), Init.FanMode.FAN_IN, "leaky_relu", gen);
+        if (bias() != null) {
+            long fanIn = Init.fans(weight())[0];
             double bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-            Init.uniform_(bias, -bound, bound, gen);
+            Init.uniform_(bias(), -bound, bound, gen);
         }
     }
 
     public Tensor weight() {
-        return weight;
+        // NOTE: looked up, never cached in a field: to(dtype) / to(device) replace the parameter tensors
+        return parameter("weight");
     }
 
     /** The bias, or null when built with {@code bias=false}. */
     public Tensor bias() {
-        return bias;
+        return parameter("bias");
     }
 
     public long inChannels() {
@@ -152,7 +151,7 @@ public abstract class ConvNd extends Module {
         if (groups != 1) {
             s.append(", groups=").append(groups);
         }
-        if (bias == null) {
+        if (bias() == null) {
             s.append(", bias=False");
         }
         return s.toString();

@@ -27,6 +27,6 @@ public class ConvTranspose2d extends ConvNd {
 
     @Override
     public Tensor forward(Tensor input) {
-        return F.convTranspose2d(input, weight, bias, stride, padding, outputPadding, groups, dilation);
+        return F.convTranspose2d(input, weight(), bias(), stride, padding, outputPadding, groups, dilation);
     }
 }

@@ -20,6 +20,26 @@ import org.junit.jupiter.api.Test;
 /** Conv and pooling modules: PyTorch's reprs, parameter shapes and init bounds, state-dict keys, and a LeNet. */
 class ConvModulesTest extends KilnTest {
 
+    /**
+     * Regression: the conv modules kept their weight and bias in fields, so after {@code to(dtype)} (which replaces
+     * the parameter tensors and closes the old ones) forward still used the old, closed float32 tensors.
+     */
+    @Test
+    void convModulesUseTheirParametersAfterADtypeChange() {
+        for (ConvNd m : List.of(new Conv1d(2, 3, 3), new Conv2d(2, 3, 3), new ConvTranspose2d(2, 3, 3))) {
+            m.to(DType.FLOAT64);
+            assertEquals(DType.FLOAT64, m.weight().dtype());
+            assertEquals(DType.FLOAT64, m.bias().dtype());
+            Tensor x = Tensor.randn(m instanceof Conv1d ? new long[] {1, 2, 5} : new long[] {1, 2, 5, 5},
+                    DType.FLOAT64, new Generator(1));
+            Tensor y = m.forward(x);
+            assertEquals(DType.FLOAT64, y.dtype(), m.toString());
+            y.sum().backward();
+            assertEquals(DType.FLOAT64, m.weight().grad().dtype());
+            m.close();
+        }
+    }
+
     @Test
     void reprsMatchPyTorch() {
         try (var c = new Conv2d(1, 32, 3);
