@@ -68,6 +68,26 @@ public interface ConvKernels {
     void maxPool2dBackward(KernelArg grad, KernelArg indices, Window2d w, KernelArg gradIn);
 
     /**
+     * {@code out = maxPool2d(relu(in))} in one pass, without writing {@code relu(in)} (the block a CNN repeats after
+     * each convolution); false, nothing written, when this backend has no fused kernel for {@code in}'s dtype and
+     * this window (the caller then runs ReLU and {@link #maxPool2d}). Unless null, {@code codes} (uint8, the
+     * output's shape) receives per window the cell its gradient goes to, row-major within the window, or 255 when
+     * none does: exactly the cell where the unfused pair's gradient (pooling's argmax, then ReLU's
+     * {@code threshold_backward}) would land. Values, ties and NaN/±0 follow the unfused pair bit for bit.
+     */
+    default boolean reluMaxPool2d(KernelArg in, Window2d w, KernelArg out, KernelArg codes) {
+        return false;
+    }
+
+    /**
+     * {@code gradIn} (overwritten) = each {@code grad} element at the cell its code names, 0 elsewhere. Only called
+     * with codes this backend's {@link #reluMaxPool2d} wrote, so a backend implementing that must implement this.
+     */
+    default void reluMaxPool2dBackward(KernelArg grad, KernelArg codes, Window2d w, KernelArg gradIn) {
+        throw new UnsupportedOperationException("reluMaxPool2dBackward without reluMaxPool2d");
+    }
+
+    /**
      * Average pooling (dilation 1). The divisor is the window's area clipped to the padded input when
      * {@code countIncludePad}, else to the input itself (PyTorch's {@code avg_pool2d} semantics, ceil-mode windows
      * included).

@@ -315,6 +315,16 @@ public final class HalfAsFloat32 {
         }
 
         @Override
+        public boolean reluMaxPool2d(KernelArg in, Window2d w, KernelArg out, KernelArg codes) {
+            return !Float32Scratch.anyHalf(in, out) && k.reluMaxPool2d(in, w, out, codes); // half: ReLU, then pooling
+        }
+
+        @Override
+        public void reluMaxPool2dBackward(KernelArg grad, KernelArg codes, Window2d w, KernelArg gradIn) {
+            k.reluMaxPool2dBackward(grad, codes, w, gradIn); // only after a forward that was not half
+        }
+
+        @Override
         public void avgPool2d(KernelArg in, Window2d w, boolean countIncludePad, KernelArg out) {
             if (!Float32Scratch.anyHalf(in, out)) {
                 k.avgPool2d(in, w, countIncludePad, out);

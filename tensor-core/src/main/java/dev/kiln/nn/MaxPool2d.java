@@ -1,6 +1,7 @@
 package dev.kiln.nn;
 
 import dev.kiln.nn.functional.F;
+import dev.kiln.ops.Pooling;
 import dev.kiln.tensor.Tensor;
 
 /**
@@ -39,6 +40,11 @@ public class MaxPool2d extends Module {
     @Override
     public Tensor forward(Tensor input) {
         return F.maxPool2d(input, kernelSize, stride, padding, dilation, ceilMode);
+    }
+
+    /** {@code forward(relu(input))} in one fused pass where the backend can ({@code Sequential}'s ReLU + this). */
+    Tensor forwardAfterRelu(Tensor input) {
+        return Pooling.reluMaxPool2d(input, kernelSize, stride, padding, dilation, ceilMode);
     }
 
     @Override

@@ -40,8 +40,10 @@ public class Sequential extends Module {
      * Runs the children in order. A {@link Linear} directly followed by a {@link ReLU} (both exactly those classes, so
      * an overridden {@code forward} is never skipped) runs as one fused op when no gradient is needed (under
      * {@code Autograd.noGrad()}, or when neither the input nor the layer's parameters require grad): the ReLU is
-     * applied in the same pass that adds the bias ({@link Linalg#linearRelu}). The result is the same as running the
-     * two modules.
+     * applied in the same pass that adds the bias ({@link Linalg#linearRelu}). A {@link ReLU} directly followed by a
+     * {@link MaxPool2d} (exact classes again) always runs as one op, in training too ({@code Pooling.reluMaxPool2d}:
+     * one pass forward, one backward, no full-size ReLU output). Either way the values and gradients are those of
+     * running the modules one by one; only the graph's node names differ for the fused pair.
      */
     @Override
     public Tensor forward(Tensor input) {
@@ -51,6 +53,9 @@ public class Sequential extends Module {
             if (i + 1 < ms.length && fusesWithRelu(ms[i], ms[i + 1], x)) {
                 x = linearRelu((Linear) ms[i], x);
                 i++; // the ReLU ran in the fused op
+            } else if (i + 1 < ms.length && ms[i].getClass() == ReLU.class && ms[i + 1].getClass() == MaxPool2d.class) {
+                x = ((MaxPool2d) ms[i + 1]).forwardAfterRelu(x); // one pass, same values and gradients
+                i++;
             } else {
                 x = ms[i].forward(x);
             }

@@ -85,6 +85,55 @@ public final class Pooling {
     }
 
     /**
+     * {@code maxPool2d(relu(input), ...)}, with the same values and gradients, computed in one pass each way where
+     * the backend has a fused kernel for the window and dtype (the CPU: float32/float64 {@code MaxPool2d(2)}); else
+     * it is exactly that composition. Fused, the full-size ReLU output is never written and the gradient's
+     * destination is kept as a byte per window; the graph then has one {@code ReluMaxPool2DBackward0} node where the
+     * composition has {@code ReluBackward0} and {@code MaxPool2DWithIndicesBackward0}. {@code Sequential} runs its
+     * ReLU-then-MaxPool2d pairs through this.
+     */
+    public static Tensor reluMaxPool2d(Tensor input, long[] kernel, long[] stride, long[] padding, long[] dilation,
+                                       boolean ceilMode) {
+        try (TensorScope temps = TensorScope.openTemporaries()) {
+            Tensor fused = reluMaxPoolFused(input, kernel, stride, padding, dilation, ceilMode);
+            return temps.handOut(fused != null ? fused
+                    : maxPoolInScope(Pointwise.relu(input), kernel, stride, padding, dilation, ceilMode,
+                            !Graph.needsGrad(input)).values());
+        }
+    }
+
+    /** The fused op, or null when the backend has no kernel for it (nothing recorded then). */
+    private static Tensor reluMaxPoolFused(Tensor input, long[] kernel, long[] stride, long[] padding, long[] dilation,
+                                           boolean ceilMode) {
+        String op = "max_pool2d";
+        checkInput(input, op);
+        Tensor x = batched(input);
+        Window2d w = window(x, kernel, stride, padding, dilation, ceilMode, op);
+        boolean grad = Graph.needsGrad(input);
+        Tensor out = Kernels.emptyLike(x, x.dtype(), x.size(0), x.size(1), w.oh(), w.ow());
+        Tensor codes = grad ? Kernels.emptyLike(x, DType.UINT8, out.shape()) : null;
+        Tensor xc = Views.contiguous(x);
+        if (!Dispatch.on(xc, out, codes).conv().reluMaxPool2d(xc.arg(), w, out.arg(),
+                codes == null ? null : codes.arg())) {
+            return null; // out, codes and xc are temporaries of the caller's scope
+        }
+        if (grad) {
+            long[] inShape = x.shape();
+            Graph.record(out, "ReluMaxPool2DBackward0", inputs(x), saved(codes), c -> {
+                Tensor gradIn = Kernels.emptyLike(c.grad(), c.grad().dtype(), inShape);
+                try (var g = Autograd.noGrad()) {
+                    Tensor gc = Views.contiguous(c.grad());
+                    Dispatch.on(gc, c.saved(0), gradIn).conv()
+                            .reluMaxPool2dBackward(gc.arg(), c.saved(0).arg(), w, gradIn.arg());
+                    Kernels.release(gc, c.grad());
+                }
+                return new Tensor[] {gradIn};
+            });
+        }
+        return unbatched(out, input);
+    }
+
+    /**
      * Mean over each {@code kernel} window; the divisor counts padding cells when {@code countIncludePad} (but
      * never the cells a ceil-mode window hangs past the padding), else only the input cells it covers.
      */

@@ -248,6 +248,21 @@ final class CpuConv implements ConvKernels {
         pool.maxPool2dBackward(grad, indices, gradIn);
     }
 
+    /** Fused for float32/float64 {@code MaxPool2d(2)} windows ({@link ReluMaxPool2x2}); false for the others. */
+    @Override
+    public boolean reluMaxPool2d(KernelArg in, Window2d w, KernelArg out, KernelArg codes) {
+        if ((in.dtype() != DType.FLOAT32 && in.dtype() != DType.FLOAT64) || !CpuPool.isPlain2x2(w, in.size(2), in.size(3))) {
+            return false;
+        }
+        ReluMaxPool2x2.forward(in, w, out, codes);
+        return true;
+    }
+
+    @Override
+    public void reluMaxPool2dBackward(KernelArg grad, KernelArg codes, Window2d w, KernelArg gradIn) {
+        ReluMaxPool2x2.backward(grad, codes, w, gradIn);
+    }
+
     @Override
     public void avgPool2d(KernelArg in, Window2d w, boolean countIncludePad, KernelArg out) {
         pool.avgPool2d(in, w, countIncludePad, out);

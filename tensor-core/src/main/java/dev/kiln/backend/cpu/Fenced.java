@@ -304,6 +304,24 @@ final class Fenced {
         }
 
         @Override
+        public boolean reluMaxPool2d(KernelArg in, Window2d w, KernelArg out, KernelArg codes) {
+            try {
+                return k.reluMaxPool2d(in, w, out, codes);
+            } finally {
+                fence(in, out, codes);
+            }
+        }
+
+        @Override
+        public void reluMaxPool2dBackward(KernelArg grad, KernelArg codes, Window2d w, KernelArg gradIn) {
+            try {
+                k.reluMaxPool2dBackward(grad, codes, w, gradIn);
+            } finally {
+                fence(grad, codes, gradIn);
+            }
+        }
+
+        @Override
         public void avgPool2d(KernelArg in, Window2d w, boolean countIncludePad, KernelArg out) {
             try {
                 k.avgPool2d(in, w, countIncludePad, out);

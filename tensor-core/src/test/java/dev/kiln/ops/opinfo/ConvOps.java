@@ -9,6 +9,8 @@ import static dev.kiln.ops.opinfo.OpInfo.s;
 import dev.kiln.backend.Window2d;
 import dev.kiln.nn.functional.F;
 import dev.kiln.ops.Im2Col;
+import dev.kiln.ops.Pooling;
+import dev.kiln.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -70,6 +72,19 @@ final class ConvOps {
                         normal(2, 2, 7, 8)),
                 s("2x2 unbatched", x -> F.maxPool2d(x.get(0), 2), "F.max_pool2d(x0, 2)", normal(3, 6, 6)))
                 .fastPath(0, maxPoolFastSamples()),
+            // Pooling.reluMaxPool2d: Sequential's fused ReLU + MaxPool2d. Fused on the CPU for 2x2 windows; the
+            // 3x3 and ceil-mode samples take the composition (no fused kernel for them).
+            op("relu_max_pool2d").samples(
+                s("2x2", x -> reluMaxPool(x.get(0), 2, 2, false), "F.max_pool2d(F.relu(x0), 2)", normal(2, 3, 8, 10)),
+                s("2x2 odd sizes", x -> reluMaxPool(x.get(0), 2, 2, false), "F.max_pool2d(F.relu(x0), 2)",
+                        normal(1, 2, 9, 7)),
+                s("2x2 unbatched", x -> reluMaxPool(x.get(0), 2, 2, false), "F.max_pool2d(F.relu(x0), 2)",
+                        normal(3, 6, 6)),
+                s("3x3 stride 2 composed", x -> reluMaxPool(x.get(0), 3, 2, false),
+                        "F.max_pool2d(F.relu(x0), 3, stride=2)", normal(2, 2, 7, 8)),
+                s("2x2 ceil composed", x -> reluMaxPool(x.get(0), 2, 2, true),
+                        "F.max_pool2d(F.relu(x0), 2, ceil_mode=True)", normal(1, 2, 5, 7)))
+                .fastPath(0, reluMaxPoolFastSamples()),
             op("avg_pool2d").samples(
                 s("ceil count_include_pad", x -> F.avgPool2d(x.get(0), new long[] {3}, new long[] {2}, new long[] {1},
                         true, true), "F.avg_pool2d(x0, 3, 2, 1, ceil_mode=True, count_include_pad=True)",
@@ -125,6 +140,36 @@ final class ConvOps {
                     new long[] {ks[1]}, new long[] {0}, new long[] {1}, false), null, quarters(2, 3, 9, 10)));
         }
         return out.toArray(new Sample[0]);
+    }
+
+    private static Tensor reluMaxPool(Tensor x, long k, long stride, boolean ceil) {
+        return Pooling.reluMaxPool2d(x, new long[] {k}, new long[] {stride}, new long[] {0}, new long[] {1}, ceil);
+    }
+
+    /**
+     * The fused float32 kernel against float64's (written as the composition reads): the max-pool specials (NaN
+     * first, NaN in two cells, all -inf, a four-way tie, -0) plus windows whose maximum is 0, -0 or negative, where
+     * the value is +0 and no gradient flows; odd sizes leave a last row and column outside every window.
+     */
+    private static Sample[] reluMaxPoolFastSamples() {
+        List<Sample> out = new ArrayList<>();
+        for (long[] shape : new long[][] {{2, 3, 8, 10}, {1, 2, 9, 11}, {3, 1, 28, 28}}) {
+            Arg in = custom(shape, (r, n) -> withNonPositiveWindows(withSpecials(r, n, (int) shape[3]), (int) shape[3]));
+            out.add(s("fused 2x2 " + Arrays.toString(shape), x -> reluMaxPool(x.get(0), 2, 2, false), null, in));
+        }
+        return out.toArray(new Sample[0]);
+    }
+
+    private static double[] withNonPositiveWindows(double[] v, int w) {
+        int r = 2 * w; // the second row of windows
+        v[r] = v[r + 1] = v[r + w] = v[r + w + 1] = 0.0;                  // all +0
+        v[r + 2] = v[r + 3] = v[r + w + 2] = v[r + w + 3] = -0.0;         // all -0
+        v[r + 4] = -0.25;
+        v[r + 5] = -0.0;
+        v[r + w + 4] = -1;
+        v[r + w + 5] = 0.0;                                               // mixed signs of zero, negatives
+        v[r + 6] = v[r + 7] = v[r + w + 6] = v[r + w + 7] = -0.5;         // all negative
+        return v;
     }
 
     private static double[] withSpecials(Random r, int n, int w) {
