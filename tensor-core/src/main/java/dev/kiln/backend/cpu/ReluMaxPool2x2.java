@@ -45,50 +45,51 @@ final class ReluMaxPool2x2 {
                 }
                 return;
             }
-            float[][] buf = CpuPool.planeBuffers(h * wd, (int) l);
-            byte[] code = codeBuffer((int) l);
             for (long p = lo; p < hi; p++) {
-                Unsafe.copyToArray(inBase + p * h * wd * 4, buf[0], 0, h * wd);
-                forwardPlane(buf[0], buf[1], code, wd, oh, ow);
-                Unsafe.copyFromArray(buf[1], 0, outBase + p * l * 4, (int) l);
-                if (codeBase != 0) {
-                    Unsafe.copyArray(code, codeBase + p * l, l, false);
-                }
+                forwardPlane(inBase + p * h * wd * 4, outBase + p * l * 4, codeBase == 0 ? 0 : codeBase + p * l, wd,
+                        oh, ow);
             }
         });
     }
 
     /**
-     * One float32 plane. NOTE: branch-free where the data is random (which cell wins, whether the maximum is
-     * positive): as in {@code CpuPool.maxPool2x2Plane}, C2 turns float compares feeding selects into branches that
-     * mispredict on real activations, so the winner is found by comparing bits as ints ({@code + 0f} makes -0 and +0
-     * tie, as the float compare does) and the sign test is on the maximum's bits. Only a NaN maximum branches.
+     * One float32 plane, straight between native buffers ({@code codes} 0: values only). NOTE: branch-free where the
+     * data is random (which cell wins, whether the maximum is positive): as in {@code CpuPool.maxPool2x2Plane}, C2
+     * turns float compares feeding selects into branches that mispredict on real activations, so the winner is found
+     * by comparing bits as ints ({@code + 0f} makes -0 and +0 tie, as the float compare does) and the sign test is on
+     * the maximum's bits. Only a NaN maximum branches.
      */
-    private static void forwardPlane(float[] x, float[] y, byte[] code, int wd, int oh, int ow) {
+    private static void forwardPlane(long x, long y, long codes, int wd, int oh, int ow) {
         for (int oy = 0; oy < oh; oy++) {
-            int r0 = 2 * oy * wd;
-            int r1 = r0 + wd;
+            long row0 = x + 8L * oy * wd;
+            long row1 = row0 + 4L * wd;
+            long yo = y + 4L * oy * ow;
+            long co = codes + (long) oy * ow;
             for (int ox = 0; ox < ow; ox++) {
-                int i = r0 + 2 * ox;
-                float v0 = x[i];
-                float v1 = x[i + 1];
-                float v2 = x[r1 - r0 + i];
-                float v3 = x[r1 - r0 + i + 1];
+                long at = 8L * ox;
+                float v0 = Unsafe.getFloat(row0 + at);
+                float v1 = Unsafe.getFloat(row0 + at + 4);
+                float v2 = Unsafe.getFloat(row1 + at);
+                float v3 = Unsafe.getFloat(row1 + at + 4);
                 float m = Math.max(Math.max(v0, v1), Math.max(v2, v3));
-                int o = oy * ow + ox;
+                float value;
+                int code;
                 if (m != m) { // the last NaN wins and passes the gradient on; relu keeps it as it is
-                    int k = v3 != v3 ? 3 : v2 != v2 ? 2 : v1 != v1 ? 1 : 0;
-                    y[o] = k == 3 ? v3 : k == 2 ? v2 : k == 1 ? v1 : v0;
-                    code[o] = (byte) k;
-                    continue;
+                    code = v3 != v3 ? 3 : v2 != v2 ? 2 : v1 != v1 ? 1 : 0;
+                    value = code == 3 ? v3 : code == 2 ? v2 : code == 1 ? v1 : v0;
+                } else {
+                    int bm = Float.floatToRawIntBits(m + 0f);
+                    int k2 = Float.floatToRawIntBits(v2 + 0f) == bm ? 2 : 3;
+                    int k1 = Float.floatToRawIntBits(v1 + 0f) == bm ? 1 : k2;
+                    int k = Float.floatToRawIntBits(v0 + 0f) == bm ? 0 : k1;
+                    int none = (bm - 1) >> 31; // -1 when m <= 0 (+0's bits or negative): relu gives +0, no gradient
+                    value = Float.intBitsToFloat(bm & ~none);
+                    code = k | none;
                 }
-                int bm = Float.floatToRawIntBits(m + 0f);
-                int k2 = Float.floatToRawIntBits(v2 + 0f) == bm ? 2 : 3;
-                int k1 = Float.floatToRawIntBits(v1 + 0f) == bm ? 1 : k2;
-                int k = Float.floatToRawIntBits(v0 + 0f) == bm ? 0 : k1;
-                int none = (bm - 1) >> 31; // -1 when m <= 0 (bm is +0's bits or negative): relu gives +0, no gradient
-                y[o] = Float.intBitsToFloat(bm & ~none);
-                code[o] = (byte) (k | none);
+                Unsafe.putFloat(yo + 4L * ox, value);
+                if (codes != 0) {
+                    Unsafe.putByte(co + ox, (byte) code);
+                }
             }
         }
     }
@@ -146,56 +147,37 @@ final class ReluMaxPool2x2 {
                 }
                 return;
             }
-            int[] g = intBuffer(G, l);
-            int[] gin = intBuffer(GIN, h * wd);
-            byte[] code = codeBuffer(l);
             boolean uncovered = 2 * oh < h || 2 * ow < wd;
             for (long p = lo; p < hi; p++) {
-                Unsafe.copyToArray(gBase + p * l * 4, g, 0, l);
-                Unsafe.copyArray(code, codeBase + p * l, l, true);
+                long dst = inBase + p * h * wd * 4;
                 if (uncovered) {
-                    java.util.Arrays.fill(gin, 0, h * wd, 0); // a last odd row or column is in no window
+                    Unsafe.setMemory(dst, 4L * h * wd, (byte) 0); // a last odd row or column is in no window
                 }
-                backwardPlane(g, code, gin, wd, oh, ow);
-                Unsafe.copyFromArray(gin, 0, inBase + p * h * wd * 4, h * wd);
+                backwardPlane(gBase + p * l * 4, codeBase + p * l, dst, wd, oh, ow);
             }
         });
     }
 
-    /** One float32 plane on the gradient's bits: each of the four cells keeps them where the code names it. */
-    private static void backwardPlane(int[] g, byte[] code, int[] gin, int wd, int oh, int ow) {
+    /**
+     * One float32 plane, straight between native buffers (no plane copies: each gradient and code is read once and
+     * each cell written once), on the gradient's bits: each of a window's four cells keeps them where the code names
+     * it, branch-free.
+     */
+    private static void backwardPlane(long g, long codes, long dst, int wd, int oh, int ow) {
         for (int oy = 0; oy < oh; oy++) {
-            int r0 = 2 * oy * wd;
+            long row0 = dst + 8L * oy * wd;
+            long row1 = row0 + 4L * wd;
+            long go = g + 4L * oy * ow;
+            long co = codes + (long) oy * ow;
             for (int ox = 0; ox < ow; ox++) {
-                int o = oy * ow + ox;
-                int c = code[o] & 0xFF;
-                int gb = g[o];
-                int i = r0 + 2 * ox;
-                gin[i] = gb & (((c ^ 0) - 1) >> 31); // all ones only when c == 0 (NONE = 255 never matches)
-                gin[i + 1] = gb & (((c ^ 1) - 1) >> 31);
-                gin[i + wd] = gb & (((c ^ 2) - 1) >> 31);
-                gin[i + wd + 1] = gb & (((c ^ 3) - 1) >> 31);
+                int c = Unsafe.getByte(co + ox) & 0xFF;
+                int gb = Unsafe.getInt(go + 4L * ox);
+                long at = 8L * ox;
+                Unsafe.putInt(row0 + at, gb & (((c ^ 0) - 1) >> 31)); // all ones only when c == 0 (NONE never)
+                Unsafe.putInt(row0 + at + 4, gb & (((c ^ 1) - 1) >> 31));
+                Unsafe.putInt(row1 + at, gb & (((c ^ 2) - 1) >> 31));
+                Unsafe.putInt(row1 + at + 4, gb & (((c ^ 3) - 1) >> 31));
             }
         }
-    }
-
-    private static final ThreadLocal<byte[][]> CODES = ThreadLocal.withInitial(() -> new byte[1][0]);
-    private static final ThreadLocal<int[][]> G = ThreadLocal.withInitial(() -> new int[1][0]);
-    private static final ThreadLocal<int[][]> GIN = ThreadLocal.withInitial(() -> new int[1][0]);
-
-    private static byte[] codeBuffer(int n) {
-        byte[][] b = CODES.get();
-        if (b[0].length < n) {
-            b[0] = new byte[n];
-        }
-        return b[0];
-    }
-
-    private static int[] intBuffer(ThreadLocal<int[][]> local, int n) {
-        int[][] b = local.get();
-        if (b[0].length < n) {
-            b[0] = new int[n];
-        }
-        return b[0];
     }
 }
