@@ -6,7 +6,10 @@ import static dev.kiln.ops.ConvArgs.expand;
 import static dev.kiln.ops.ConvArgs.toInt;
 
 import dev.kiln.autograd.Autograd;
+import dev.kiln.autograd.BackwardContext;
 import dev.kiln.autograd.Graph;
+import dev.kiln.backend.ConvKernels;
+import dev.kiln.backend.KernelArg;
 import dev.kiln.backend.Window2d;
 import dev.kiln.tensor.DType;
 import dev.kiln.tensor.Shapes;
@@ -71,16 +74,8 @@ public final class Pooling {
             Kernels.release(xc, x);
         }
         long[] inShape = x.shape();
-        Graph.record(out, "MaxPool2DWithIndicesBackward0", inputs(x), saved(indices), c -> {
-            Tensor gradIn = Kernels.emptyLike(c.grad(), c.grad().dtype(), inShape);
-            try (var g = Autograd.noGrad()) {
-                Tensor gc = Views.contiguous(c.grad());
-                Dispatch.on(gc, c.saved(0), gradIn).conv()
-                        .maxPool2dBackward(gc.arg(), c.saved(0).arg(), w, gradIn.arg());
-                Kernels.release(gc, c.grad());
-            }
-            return new Tensor[] {gradIn};
-        });
+        Graph.record(out, "MaxPool2DWithIndicesBackward0", inputs(x), saved(indices), c -> gradient(c, inShape,
+                (k, g, gradIn) -> k.maxPool2dBackward(g, c.saved(0).arg(), w, gradIn)));
         return new ValuesIndices(unbatched(out, input), input.dim() == 3 ? Views.squeeze(indices, 0) : indices);
     }
 
@@ -119,18 +114,31 @@ public final class Pooling {
         }
         if (grad) {
             long[] inShape = x.shape();
-            Graph.record(out, "ReluMaxPool2DBackward0", inputs(x), saved(codes), c -> {
-                Tensor gradIn = Kernels.emptyLike(c.grad(), c.grad().dtype(), inShape);
-                try (var g = Autograd.noGrad()) {
-                    Tensor gc = Views.contiguous(c.grad());
-                    Dispatch.on(gc, c.saved(0), gradIn).conv()
-                            .reluMaxPool2dBackward(gc.arg(), c.saved(0).arg(), w, gradIn.arg());
-                    Kernels.release(gc, c.grad());
-                }
-                return new Tensor[] {gradIn};
-            });
+            Graph.record(out, "ReluMaxPool2DBackward0", inputs(x), saved(codes), c -> gradient(c, inShape,
+                    (k, g, gradIn) -> k.reluMaxPool2dBackward(g, c.saved(0).arg(), w, gradIn)));
         }
         return unbatched(out, input);
+    }
+
+    /** One pooling gradient kernel: {@code gradIn} (overwritten) from the contiguous incoming gradient {@code grad}. */
+    @FunctionalInterface
+    private interface GradientKernel {
+        void run(ConvKernels kernels, KernelArg grad, KernelArg gradIn);
+    }
+
+    /**
+     * The input gradient of a pooling node: a fresh tensor of {@code inShape} filled by {@code kernel} from the
+     * incoming gradient made contiguous (the kernels are not recorded: first-order gradients only, see the class note).
+     * What the kernel reads besides (saved indices or codes) was made on the same device by the forward.
+     */
+    private static Tensor[] gradient(BackwardContext c, long[] inShape, GradientKernel kernel) {
+        Tensor gradIn = Kernels.emptyLike(c.grad(), c.grad().dtype(), inShape);
+        try (var g = Autograd.noGrad()) {
+            Tensor gc = Views.contiguous(c.grad());
+            kernel.run(Dispatch.on(gc, gradIn).conv(), gc.arg(), gradIn.arg());
+            Kernels.release(gc, c.grad());
+        }
+        return new Tensor[] {gradIn};
     }
 
     /**
@@ -157,15 +165,8 @@ public final class Pooling {
             Kernels.release(xc, x);
         }
         long[] inShape = x.shape();
-        Graph.record(out, "AvgPool2DBackward0", inputs(x), Graph.NONE, c -> {
-            Tensor gradIn = Kernels.emptyLike(c.grad(), c.grad().dtype(), inShape);
-            try (var g = Autograd.noGrad()) {
-                Tensor gc = Views.contiguous(c.grad());
-                Dispatch.on(gc, gradIn).conv().avgPool2dBackward(gc.arg(), w, countIncludePad, gradIn.arg());
-                Kernels.release(gc, c.grad());
-            }
-            return new Tensor[] {gradIn};
-        });
+        Graph.record(out, "AvgPool2DBackward0", inputs(x), Graph.NONE, c -> gradient(c, inShape,
+                (k, g, gradIn) -> k.avgPool2dBackward(g, w, countIncludePad, gradIn)));
         return unbatched(out, input);
     }
 
