@@ -24,6 +24,17 @@ final class Float32Scratch implements AutoCloseable {
         this.casts = casts;
     }
 
+    /**
+     * Runs {@code body} (a float32 kernel call on {@code s.in(..)} / {@code s.out(..)} copies) in a fresh scratch and
+     * rounds the outputs back into their half-precision tensors when it returns.
+     */
+    static void run(PointwiseKernels casts, java.util.function.Consumer<Float32Scratch> body) {
+        try (Float32Scratch s = new Float32Scratch(casts)) {
+            body.accept(s);
+            s.commit();
+        }
+    }
+
     static boolean isHalf(KernelArg a) {
         return a != null && a.dtype().isHalf();
     }

@@ -25,55 +25,39 @@ public final class HalfAsFloat32 {
             this.k = k;
         }
 
-        private Float32Scratch scratch() {
-            return new Float32Scratch(k);
-        }
-
         @Override
         public void unary(UnaryOp op, KernelArg in, KernelArg out) {
-            if (!Float32Scratch.anyHalf(in, out)) {
+            if (Float32Scratch.anyHalf(in, out)) {
+                Float32Scratch.run(k, s -> k.unary(op, s.in(in), s.out(out)));
+            } else {
                 k.unary(op, in, out);
-                return;
-            }
-            try (Float32Scratch s = scratch()) {
-                k.unary(op, s.in(in), s.out(out));
-                s.commit();
             }
         }
 
         @Override
         public void binary(BinaryOp op, KernelArg a, KernelArg b, KernelArg out) {
-            if (!Float32Scratch.anyHalf(a, b, out)) {
+            if (Float32Scratch.anyHalf(a, b, out)) {
+                Float32Scratch.run(k, s -> k.binary(op, s.in(a), s.in(b), s.out(out)));
+            } else {
                 k.binary(op, a, b, out);
-                return;
-            }
-            try (Float32Scratch s = scratch()) {
-                k.binary(op, s.in(a), s.in(b), s.out(out));
-                s.commit();
             }
         }
 
         @Override
         public void where(KernelArg cond, KernelArg a, KernelArg b, KernelArg out) {
-            if (!Float32Scratch.anyHalf(a, b, out)) {
+            if (Float32Scratch.anyHalf(a, b, out)) {
+                Float32Scratch.run(k, s -> k.where(cond, s.in(a), s.in(b), s.out(out)));
+            } else {
                 k.where(cond, a, b, out);
-                return;
-            }
-            try (Float32Scratch s = scratch()) {
-                k.where(cond, s.in(a), s.in(b), s.out(out));
-                s.commit();
             }
         }
 
         @Override
         public void clamp(KernelArg in, double min, double max, KernelArg out) {
-            if (!Float32Scratch.anyHalf(in, out)) {
+            if (Float32Scratch.anyHalf(in, out)) {
+                Float32Scratch.run(k, s -> k.clamp(s.in(in), min, max, s.out(out)));
+            } else {
                 k.clamp(in, min, max, out);
-                return;
-            }
-            try (Float32Scratch s = scratch()) {
-                k.clamp(s.in(in), min, max, s.out(out));
-                s.commit();
             }
         }
 
@@ -111,25 +95,19 @@ public final class HalfAsFloat32 {
 
         @Override
         public void reduceLastDim(Op op, KernelArg in, KernelArg out) {
-            if (!Float32Scratch.anyHalf(in, out)) {
+            if (Float32Scratch.anyHalf(in, out)) {
+                Float32Scratch.run(casts, s -> k.reduceLastDim(op, s.in(in), s.out(out)));
+            } else {
                 k.reduceLastDim(op, in, out);
-                return;
-            }
-            try (Float32Scratch s = new Float32Scratch(casts)) {
-                k.reduceLastDim(op, s.in(in), s.out(out));
-                s.commit();
             }
         }
 
         @Override
         public void softmaxLastDim(KernelArg in, KernelArg out, boolean log) {
-            if (!Float32Scratch.anyHalf(in, out)) {
+            if (Float32Scratch.anyHalf(in, out)) {
+                Float32Scratch.run(casts, s -> k.softmaxLastDim(s.in(in), s.out(out), log));
+            } else {
                 k.softmaxLastDim(in, out, log);
-                return;
-            }
-            try (Float32Scratch s = new Float32Scratch(casts)) {
-                k.softmaxLastDim(s.in(in), s.out(out), log);
-                s.commit();
             }
         }
     }
@@ -146,49 +124,37 @@ public final class HalfAsFloat32 {
 
         @Override
         public void gather(KernelArg in, int dim, KernelArg index, KernelArg out) {
-            if (!Float32Scratch.anyHalf(in, out)) {
+            if (Float32Scratch.anyHalf(in, out)) {
+                Float32Scratch.run(casts, s -> k.gather(s.in(in), dim, index, s.out(out)));
+            } else {
                 k.gather(in, dim, index, out);
-                return;
-            }
-            try (Float32Scratch s = new Float32Scratch(casts)) {
-                k.gather(s.in(in), dim, index, s.out(out));
-                s.commit();
             }
         }
 
         @Override
         public void scatter(KernelArg out, int dim, KernelArg index, KernelArg src, boolean accumulate) {
-            if (!Float32Scratch.anyHalf(out, src)) {
+            if (Float32Scratch.anyHalf(out, src)) {
+                Float32Scratch.run(casts, s -> k.scatter(s.inOut(out), dim, index, s.in(src), accumulate));
+            } else {
                 k.scatter(out, dim, index, src, accumulate);
-                return;
-            }
-            try (Float32Scratch s = new Float32Scratch(casts)) {
-                k.scatter(s.inOut(out), dim, index, s.in(src), accumulate);
-                s.commit();
             }
         }
 
         @Override
         public void indexSelect(KernelArg in, int dim, KernelArg index, KernelArg out) {
-            if (!Float32Scratch.anyHalf(in, out)) {
+            if (Float32Scratch.anyHalf(in, out)) {
+                Float32Scratch.run(casts, s -> k.indexSelect(s.in(in), dim, index, s.out(out)));
+            } else {
                 k.indexSelect(in, dim, index, out);
-                return;
-            }
-            try (Float32Scratch s = new Float32Scratch(casts)) {
-                k.indexSelect(s.in(in), dim, index, s.out(out));
-                s.commit();
             }
         }
 
         @Override
         public void indexAdd(KernelArg out, int dim, KernelArg index, KernelArg src) {
-            if (!Float32Scratch.anyHalf(out, src)) {
+            if (Float32Scratch.anyHalf(out, src)) {
+                Float32Scratch.run(casts, s -> k.indexAdd(s.inOut(out), dim, index, s.in(src)));
+            } else {
                 k.indexAdd(out, dim, index, src);
-                return;
-            }
-            try (Float32Scratch s = new Float32Scratch(casts)) {
-                k.indexAdd(s.inOut(out), dim, index, s.in(src));
-                s.commit();
             }
         }
     }
@@ -205,13 +171,10 @@ public final class HalfAsFloat32 {
 
         @Override
         public void bmm(KernelArg a, KernelArg b, KernelArg out) {
-            if (!Float32Scratch.anyHalf(a, b, out)) {
+            if (Float32Scratch.anyHalf(a, b, out)) {
+                Float32Scratch.run(casts, s -> k.bmm(s.in(a), s.in(b), s.out(out)));
+            } else {
                 k.bmm(a, b, out);
-                return;
-            }
-            try (Float32Scratch s = new Float32Scratch(casts)) {
-                k.bmm(s.in(a), s.in(b), s.out(out));
-                s.commit();
             }
         }
 
@@ -237,25 +200,19 @@ public final class HalfAsFloat32 {
 
         @Override
         public void im2col(KernelArg in, Window2d w, KernelArg cols) {
-            if (!Float32Scratch.anyHalf(in, cols)) {
+            if (Float32Scratch.anyHalf(in, cols)) {
+                Float32Scratch.run(casts, s -> k.im2col(s.in(in), w, s.out(cols)));
+            } else {
                 k.im2col(in, w, cols);
-                return;
-            }
-            try (Float32Scratch s = scratch()) {
-                k.im2col(s.in(in), w, s.out(cols));
-                s.commit();
             }
         }
 
         @Override
         public void col2im(KernelArg cols, Window2d w, KernelArg out) {
-            if (!Float32Scratch.anyHalf(cols, out)) {
+            if (Float32Scratch.anyHalf(cols, out)) {
+                Float32Scratch.run(casts, s -> k.col2im(s.in(cols), w, s.out(out)));
+            } else {
                 k.col2im(cols, w, out);
-                return;
-            }
-            try (Float32Scratch s = scratch()) {
-                k.col2im(s.in(cols), w, s.out(out));
-                s.commit();
             }
         }
 
@@ -278,13 +235,10 @@ public final class HalfAsFloat32 {
 
         @Override
         public void maxPool2d(KernelArg in, Window2d w, KernelArg out, KernelArg indices) {
-            if (!Float32Scratch.anyHalf(in, out)) {
+            if (Float32Scratch.anyHalf(in, out)) {
+                Float32Scratch.run(casts, s -> k.maxPool2d(s.in(in), w, s.out(out), indices));
+            } else {
                 k.maxPool2d(in, w, out, indices);
-                return;
-            }
-            try (Float32Scratch s = scratch()) {
-                k.maxPool2d(s.in(in), w, s.out(out), indices);
-                s.commit();
             }
         }
 
@@ -304,13 +258,10 @@ public final class HalfAsFloat32 {
 
         @Override
         public void maxPool2dBackward(KernelArg grad, KernelArg indices, Window2d w, KernelArg gradIn) {
-            if (!Float32Scratch.anyHalf(grad, gradIn)) {
+            if (Float32Scratch.anyHalf(grad, gradIn)) {
+                Float32Scratch.run(casts, s -> k.maxPool2dBackward(s.in(grad), indices, w, s.out(gradIn)));
+            } else {
                 k.maxPool2dBackward(grad, indices, w, gradIn);
-                return;
-            }
-            try (Float32Scratch s = scratch()) {
-                k.maxPool2dBackward(s.in(grad), indices, w, s.out(gradIn));
-                s.commit();
             }
         }
 
@@ -326,49 +277,37 @@ public final class HalfAsFloat32 {
 
         @Override
         public void avgPool2d(KernelArg in, Window2d w, boolean countIncludePad, KernelArg out) {
-            if (!Float32Scratch.anyHalf(in, out)) {
+            if (Float32Scratch.anyHalf(in, out)) {
+                Float32Scratch.run(casts, s -> k.avgPool2d(s.in(in), w, countIncludePad, s.out(out)));
+            } else {
                 k.avgPool2d(in, w, countIncludePad, out);
-                return;
-            }
-            try (Float32Scratch s = scratch()) {
-                k.avgPool2d(s.in(in), w, countIncludePad, s.out(out));
-                s.commit();
             }
         }
 
         @Override
         public void avgPool2dBackward(KernelArg grad, Window2d w, boolean countIncludePad, KernelArg gradIn) {
-            if (!Float32Scratch.anyHalf(grad, gradIn)) {
+            if (Float32Scratch.anyHalf(grad, gradIn)) {
+                Float32Scratch.run(casts, s -> k.avgPool2dBackward(s.in(grad), w, countIncludePad, s.out(gradIn)));
+            } else {
                 k.avgPool2dBackward(grad, w, countIncludePad, gradIn);
-                return;
-            }
-            try (Float32Scratch s = scratch()) {
-                k.avgPool2dBackward(s.in(grad), w, countIncludePad, s.out(gradIn));
-                s.commit();
             }
         }
 
         @Override
         public void adaptiveAvgPool2d(KernelArg in, KernelArg out) {
-            if (!Float32Scratch.anyHalf(in, out)) {
+            if (Float32Scratch.anyHalf(in, out)) {
+                Float32Scratch.run(casts, s -> k.adaptiveAvgPool2d(s.in(in), s.out(out)));
+            } else {
                 k.adaptiveAvgPool2d(in, out);
-                return;
-            }
-            try (Float32Scratch s = scratch()) {
-                k.adaptiveAvgPool2d(s.in(in), s.out(out));
-                s.commit();
             }
         }
 
         @Override
         public void adaptiveAvgPool2dBackward(KernelArg grad, KernelArg gradIn) {
-            if (!Float32Scratch.anyHalf(grad, gradIn)) {
+            if (Float32Scratch.anyHalf(grad, gradIn)) {
+                Float32Scratch.run(casts, s -> k.adaptiveAvgPool2dBackward(s.in(grad), s.out(gradIn)));
+            } else {
                 k.adaptiveAvgPool2dBackward(grad, gradIn);
-                return;
-            }
-            try (Float32Scratch s = scratch()) {
-                k.adaptiveAvgPool2dBackward(s.in(grad), s.out(gradIn));
-                s.commit();
             }
         }
     }
