@@ -7,12 +7,12 @@ Method (the classic split of fdlibm's s_erf.c and W. J. Cody's CALERF, with our 
 rational functions): Chebyshev interpolation at 40 digits (mpmath.chebyfit, near-minimax), each interval in a
 local variable so the monomial coefficients stay well conditioned, coefficients rounded to double.
 
-    |x| < 0.84375:         erf(x) = x + x * P(x^2),               P(t) = erf(sqrt t) / sqrt t - 1
-    0.84375 <= |x| < 1.25: erf(x) = C + Q(|x| - 1),               C = erf(1) rounded to double
+    |x| < 0.75:            erf(x) = x + x * P(x^2),               P(t) = erf(sqrt t) / sqrt t - 1
+    0.75 <= |x| < 1.25:    erf(x) = C + Q(|x| - 1),               C = erf(1) rounded to double
     1.25 <= |x| < 6:       erf(x) = 1 - exp(-x^2) * F_i(|x| - m_i), F = erfc(x) exp(x^2), m_i the interval's middle
 
 Tolerances: Q to 2^-57 absolute (an eighth of an ulp of the result or less), P to 2^-56 (its rounded constant
-term alone is up to that far off; x P is at most 1/8 of the result); F_i so that exp(-x^2) * error
+term alone is up to that far off; x P is at most 1/8 of x); F_i so that exp(-x^2) * error
 stays below 2^-57 (erfc is tiny beyond 2, so the far intervals need far fewer digits).
 
 Run:  /usr/bin/python3 tensor-core/src/test/python/fit_erf_coefficients.py
@@ -21,6 +21,7 @@ from mpmath import chebyfit, erf, erfc, exp, mp, mpf, polyval, sqrt, pi
 
 mp.dps = 40
 TARGET = mpf(2) ** -57
+SPLIT = mpf(0.75)  # where x + x P hands over to erf(1) + Q
 TAIL = [(1.25, 2.0), (2.0, 3.0), (3.0, 6.0)]
 
 
@@ -58,12 +59,12 @@ def java(name, coefficients, comment):
 def main():
     out = []
     # P's constant term 2/sqrt(pi) - 1 is up to 2^-56 off once rounded (~1/8 ulp of x + x P): P gets 2^-56.
-    p, err = fit(small_p, mpf(0), mpf(0.84375) ** 2, 2 * TARGET)
-    out.append(java("SMALL", p, f"P(t), t = x^2 in [0, 0.84375^2]: degree {len(p) - 1}, max error {float(err):.2g}"))
+    p, err = fit(small_p, mpf(0), SPLIT ** 2, 2 * TARGET)
+    out.append(java("SMALL", p, f"P(t), t = x^2 in [0, {float(SPLIT)}^2]: degree {len(p) - 1}, max error {float(err):.2g}"))
     c = float(erf(1))
-    q, err = fit(lambda s: erf(1 + s) - mpf(c), mpf(-0.15625), mpf(0.25), TARGET)
+    q, err = fit(lambda s: erf(1 + s) - mpf(c), SPLIT - 1, mpf(0.25), TARGET)
     out.append(f"    /** erf(1) rounded to double. */\n    private static final double ERF_ONE = {c!r};")
-    out.append(java("NEAR_ONE", q, f"Q(s), s = |x| - 1 in [-0.15625, 0.25]: degree {len(q) - 1}, "
+    out.append(java("NEAR_ONE", q, f"Q(s), s = |x| - 1 in [{float(SPLIT - 1)}, 0.25]: degree {len(q) - 1}, "
                     f"max error {float(err):.2g}"))
     for i, (a, b) in enumerate(TAIL):
         m = (mpf(a) + b) / 2

@@ -3,8 +3,8 @@
 dev.kiln.backend.cpu.MathFunctionsErfTest. Writes src/test/resources/dev/kiln/backend/erf_mpmath.txt.
 
 float64 points: a dense grid and seeded random doubles in [-6, 6], tiny and subnormal arguments, both sides of the
-switch points of the old (series/continued fraction: 3, 6) and the current implementation (0.84375, 1.25, 2, 2.75,
-4, 5.9), large arguments (erf rounds to +-1), +-0, +-inf, NaN. Each reference is stored as a double-double
+switch points of the old (series/continued fraction: 3, 6) and the current implementation (0.75, 1.25, 2, 3, 6),
+large arguments (erf rounds to +-1), +-0, +-inf, NaN. Each reference is stored as a double-double
 (f64.hi: erf rounded to the nearest double; f64.frac: (erf - hi) / Math.ulp(hi), in [-1/2, 1/2]), so the test
 measures the error in fractions of an ulp, not just against the rounded value.
 
@@ -24,7 +24,7 @@ from mpmath import mp, mpf
 mp.dps = 40
 
 # Where an implementation changes method: the old one (3, 6) and the current one (see MathFunctions.erf).
-SWITCH_POINTS = [0.84375, 1.0, 1.25, 2.0, 2.5, 2.75, 3.0, 4.0, 5.0, 5.9, 6.0]
+SWITCH_POINTS = [0.75, 0.84375, 1.0, 1.25, 2.0, 2.5, 2.75, 3.0, 4.0, 5.0, 5.9, 6.0]
 
 
 def f32(v):
