@@ -276,17 +276,14 @@ class HostPointwiseSemanticsTest extends KilnTest {
 
     /**
      * Ulps allowed between the JVM's and the host libm's result: 0 for IEEE-exact ops, 1 (float32) or 2 (float64)
-     * for libm functions, 16 for float64 erf: MathFunctions.erf is 8 ulps off at 2.5 (it gives
-     * 0.9995930479825559; erf(2.5) = 0.99959304798255504106..., whose nearest double the host's erf returns).
+     * for libm functions (each side within 1 ulp of the exact value; MathFunctions.erf included, see
+     * MathFunctionsErfTest).
      */
     private static int tolerance(UnaryOp op, DType t) {
         if (!LIBM.contains(op)) {
             return 0;
         }
-        if (t == DType.FLOAT32) {
-            return 1;
-        }
-        return op == UnaryOp.ERF ? 16 : 2;
+        return t == DType.FLOAT32 ? 1 : 2;
     }
 
     private static String value(DType t, int i) {

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""erf references from mpmath (40 significant digits) for MathFunctions.erf and Tensor.erf. Java mirror:
+dev.kiln.backend.cpu.MathFunctionsErfTest. Writes src/test/resources/dev/kiln/backend/erf_mpmath.txt.
+
+float64 points: a dense grid and seeded random doubles in [-6, 6], tiny and subnormal arguments, both sides of the
+switch points of the old (series/continued fraction: 3, 6) and the current implementation (0.75, 1.25, 2, 3, 6),
+large arguments (erf rounds to +-1), +-0, +-inf, NaN. Each reference is stored as a double-double
+(f64.hi: erf rounded to the nearest double; f64.frac: (erf - hi) / Math.ulp(hi), in [-1/2, 1/2]), so the test
+measures the error in fractions of an ulp, not just against the rounded value.
+
+float32 points: float32 values over the same ranges, with erf rounded once to float32 (what a correctly rounded
+float32 erf returns).
+
+Needs only mpmath (Debian's python3-mpmath).  Run:  /usr/bin/python3 src/test/python/gen_erf_mpmath.py
+"""
+import math
+import os
+import random
+import struct
+
+import mpmath
+from mpmath import mp, mpf
+
+mp.dps = 40
+
+# Where an implementation changes method: the old one (3, 6) and the current one (see MathFunctions.erf).
+SWITCH_POINTS = [0.75, 0.84375, 1.0, 1.25, 2.0, 2.5, 2.75, 3.0, 4.0, 5.0, 5.9, 6.0]
+
+
+def f32(v):
+    return struct.unpack("<f", struct.pack("<f", v))[0]
+
+
+def next_up(v, n=1):
+    for _ in range(n):
+        v = math.nextafter(v, math.inf)
+    return v
+
+
+def next_down(v, n=1):
+    for _ in range(n):
+        v = math.nextafter(v, -math.inf)
+    return v
+
+
+def float64_points():
+    rnd = random.Random(20240917)
+    pts = [0.0, -0.0, math.inf, -math.inf, math.nan]
+    pts += [i / 128 for i in range(-6 * 128, 6 * 128 + 1)]                   # dense grid, step 1/128
+    pts += [rnd.uniform(-6, 6) for _ in range(1600)]                           # random doubles
+    pts += [rnd.uniform(0.5, 3.5) * rnd.choice((1, -1)) for _ in range(800)]  # where the old one was worst
+    for e in range(-1074, 0, 7):                                               # tiny, down to the subnormals
+        m = rnd.uniform(1, 2)
+        pts += [math.ldexp(m, e), -math.ldexp(m, e)]
+    pts += [5e-324, -5e-324, 2.2250738585072014e-308, 2.225073858507201e-308, 1e-310, 1e-300, 1e-17, 1e-9]
+    for s in SWITCH_POINTS:
+        for k in (1, 2, 3):
+            pts += [next_down(s, k), next_up(s, k), -next_down(s, k)]
+        pts.append(s)
+    pts += [5.85, 5.86, 5.87, 5.88, 5.89, 6.5, 7, 10, 27, 1e10, 1e300, 1.7976931348623157e308, -1e300, -10]
+    return dedupe(pts)
+
+
+def float32_points():
+    rnd = random.Random(9)
+    pts = [0.0, -0.0, math.inf, -math.inf, math.nan]
+    pts += [f32(rnd.uniform(-6, 6)) for _ in range(2000)]
+    for e in range(-149, 0, 3):
+        m = rnd.uniform(1, 2)
+        pts += [f32(math.ldexp(m, e)), -f32(math.ldexp(m, e))]
+    pts += [1e-45, 1.17549435e-38, 3.9, 4.0, 10.0, 1e30]
+    return dedupe([f32(p) for p in pts])
+
+
+def dedupe(pts):
+    seen, out = set(), []
+    for p in pts:
+        key = struct.pack("<d", p)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def exact_erf(x):
+    if math.isnan(x):
+        return mpmath.nan
+    if math.isinf(x):
+        return mpf(1 if x > 0 else -1)
+    return mpmath.erf(mpf(x))
+
+
+def rounded_and_fraction(x):
+    """(erf(x) rounded to the nearest double, (erf(x) - that) / Math.ulp(that))."""
+    if math.isnan(x) or x == 0:
+        return x, 0.0  # erf(+-0) = +-0 (sign kept), NaN -> NaN
+    if math.isinf(x):
+        return math.copysign(1.0, x), 0.0
+    e = exact_erf(x)
+    hi = round_binary(e, -1022, 53)
+    return hi, float((e - mpf(hi)) / mpf(math.ulp(hi)))
+
+
+def round_binary(v, emin, precision):
+    """The binary floating-point number with `precision` significant bits and minimum normal exponent emin nearest
+    to the mpf v (ties to even), subnormals included, computed in mpmath (no intermediate rounding)."""
+    if v == 0:
+        return 0.0
+    e = int(mpmath.floor(mpmath.log(abs(v), 2)))
+    quantum = mpmath.ldexp(mpf(1), max(e, emin) - (precision - 1))
+    r = mpmath.nint(v / quantum) * quantum  # nint rounds ties to even
+    out = float(r)
+    assert mpf(out) == r, (v, out)
+    return out
+
+
+def round_to_float32(v):
+    out = round_binary(v, -126, 24)
+    assert f32(out) == out, (v, out)
+    return out
+
+
+def fmt(v):
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "Infinity" if v > 0 else "-Infinity"
+    return repr(v)
+
+
+def main():
+    xs = float64_points()
+    his, fracs = [], []
+    for x in xs:
+        hi, frac = rounded_and_fraction(x)
+        his.append(hi)
+        fracs.append(frac)
+    xs32 = float32_points()
+    ys32 = []
+    for x in xs32:
+        if math.isnan(x) or x == 0:
+            ys32.append(x)
+        else:
+            ys32.append(round_to_float32(exact_erf(x)))
+    lines = [f"# generated by src/test/python/gen_erf_mpmath.py with mpmath {mpmath.__version__} (mp.dps = 40); "
+             "do not edit"]
+    for key, values, form in (("f64.x", xs, fmt), ("f64.hi", his, fmt), ("f64.frac", fracs, lambda v: "%.4g" % v),
+                              ("f32.x", xs32, fmt), ("f32.erf", ys32, fmt)):
+        lines.append(f"{key}\t{len(values)}\t" + " ".join(form(v) for v in values))
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "resources", "dev", "kiln", "backend",
+                        "erf_mpmath.txt")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"wrote {len(xs)} float64 and {len(xs32)} float32 points to {os.path.normpath(path)}")
+
+
+if __name__ == "__main__":
+    main()
