@@ -61,9 +61,30 @@ public final class Parallel {
             long end = n * (c + 1) / chunks;
             tasks[c] = POOL.submit(() -> body.run(start, end));
         }
-        body.run(n * (chunks - 1) / chunks, n); // the caller takes the last chunk
+        // The caller takes the last chunk. Every chunk is joined even when one throws: the kernel's caller fences its
+        // tensors only until forRange returns, so a chunk still running after that could write a released block.
+        Throwable failure = null;
+        try {
+            body.run(n * (chunks - 1) / chunks, n);
+        } catch (RuntimeException | Error e) {
+            failure = e;
+        }
         for (ForkJoinTask<?> t : tasks) {
-            t.join();
+            try {
+                t.join();
+            } catch (RuntimeException | Error e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure instanceof RuntimeException r) {
+            throw r;
+        }
+        if (failure instanceof Error e) {
+            throw e;
         }
     }
 }
