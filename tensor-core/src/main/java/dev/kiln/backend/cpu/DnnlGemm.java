@@ -38,9 +38,12 @@ final class DnnlGemm {
      */
     static final long MIN_MULTIPLY_ADDS = 1L << 18;
 
-    /** True when oneDNN loaded, is not switched off, and this thread may use every core. */
+    /**
+     * True when oneDNN loaded, is not switched off, this thread may use every core, and no JFR recording is sampling
+     * execution ({@link JfrSampling}: oneDNN 3.11's sgemm corrupts the heap when the sampler's signal lands in it).
+     */
     static boolean use() {
-        return Kiln.numThreads() >= CORES && Holder.LOADED;
+        return Kiln.numThreads() >= CORES && Holder.LOADED && !JfrSampling.active();
     }
 
     /** {@link #use()}, for an {@code m x k} by {@code k x n} product: large enough to be worth a oneDNN call. */
