@@ -53,8 +53,7 @@ final class DnnlConvPrimitives {
                 return p;
             } catch (IllegalStateException e) {
                 note("oneDNN convolution for " + k + " failed to build (" + e.getMessage()
-                        + "); im2col + GEMM runs it");
-                dnnl.dnnl_primitive_desc_destroy(pd);
+                        + "); im2col + GEMM runs it"); // the constructor destroyed pd and the descriptors
                 return null;
             }
         } finally {

@@ -48,26 +48,31 @@ final class DnnlPrimitive implements AutoCloseable {
     final String impl;
 
     /**
-     * Takes ownership of {@code pd} and of the {@code users} descriptors. {@code ids} ({@code DNNL_ARG_*}),
-     * {@code users} (the caller's layouts) and {@code outputs} describe the arguments in the order {@link #execute}
-     * receives their addresses.
+     * Takes ownership of {@code pd} and of the {@code users} descriptors, also when it throws (then it destroys them).
+     * {@code ids} ({@code DNNL_ARG_*}), {@code users} (the caller's layouts) and {@code outputs} describe the
+     * arguments in the order {@link #execute} receives their addresses.
      */
     DnnlPrimitive(dnnl_primitive_desc pd, int[] ids, dnnl_memory_desc[] users, boolean[] outputs) {
         this.pd = pd;
         this.prim = new dnnl_primitive();
-        Dnnl.check(dnnl.dnnl_primitive_create(prim, pd), "dnnl_primitive_create");
         this.args = new Arg[ids.length];
         long arena = 0;
-        for (int i = 0; i < ids.length; i++) {
-            dnnl_memory_desc impl = dnnl.dnnl_primitive_desc_query_md(pd, dnnl.dnnl_query_exec_arg_md, ids[i]);
-            dnnl_primitive reorder = null;
-            long temp = 0;
-            if (dnnl.dnnl_memory_desc_equal(users[i], impl) == 0) {
-                reorder = outputs[i] ? Dnnl.reorder(impl, users[i]) : Dnnl.reorder(users[i], impl);
-                temp = align(dnnl.dnnl_memory_desc_get_size(impl));
-                arena += temp;
+        try {
+            Dnnl.check(dnnl.dnnl_primitive_create(prim, pd), "dnnl_primitive_create");
+            for (int i = 0; i < ids.length; i++) {
+                dnnl_memory_desc impl = dnnl.dnnl_primitive_desc_query_md(pd, dnnl.dnnl_query_exec_arg_md, ids[i]);
+                dnnl_primitive reorder = null;
+                long temp = 0;
+                if (dnnl.dnnl_memory_desc_equal(users[i], impl) == 0) {
+                    reorder = outputs[i] ? Dnnl.reorder(impl, users[i]) : Dnnl.reorder(users[i], impl);
+                    temp = align(dnnl.dnnl_memory_desc_get_size(impl));
+                    arena += temp;
+                }
+                args[i] = new Arg(ids[i], users[i], impl, reorder, outputs[i], temp);
             }
-            args[i] = new Arg(ids[i], users[i], impl, reorder, outputs[i], temp);
+        } catch (RuntimeException e) {
+            releasePartial(users); // what this constructor owns: nothing may leak when oneDNN refuses a step
+            throw e;
         }
         this.scratchMd = dnnl.dnnl_primitive_desc_query_md(pd, dnnl.dnnl_query_scratchpad_md, 0);
         this.scratchBytes = align(dnnl.dnnl_memory_desc_get_size(scratchMd));
@@ -144,6 +149,22 @@ final class DnnlPrimitive implements AutoCloseable {
             }
             OpenMpSpin.regionEnded();
         }
+    }
+
+    /** Destroys what a constructor that threw had taken or made: reorders so far, the primitive, descriptors, pd. */
+    private void releasePartial(dnnl_memory_desc[] users) {
+        for (Arg a : args) {
+            if (a != null && a.reorder != null) {
+                dnnl.dnnl_primitive_destroy(a.reorder);
+            }
+        }
+        if (!prim.isNull()) {
+            dnnl.dnnl_primitive_destroy(prim);
+        }
+        for (dnnl_memory_desc md : users) {
+            dnnl.dnnl_memory_desc_destroy(md);
+        }
+        dnnl.dnnl_primitive_desc_destroy(pd);
     }
 
     @Override
