@@ -42,8 +42,11 @@ public class MaxPool2d extends Module {
         return F.maxPool2d(input, kernelSize, stride, padding, dilation, ceilMode);
     }
 
-    /** {@code forward(relu(input))} in one fused pass where the backend can ({@code Sequential}'s ReLU + this). */
-    Tensor forwardAfterRelu(Tensor input) {
+    /**
+     * {@code forward(relu(input))}, which equals {@code relu(forward(input))} (values and gradients), in one fused pass
+     * where the backend can: {@code Sequential}'s ReLU next to this.
+     */
+    Tensor forwardWithRelu(Tensor input) {
         return Pooling.reluMaxPool2d(input, kernelSize, stride, padding, dilation, ceilMode);
     }
 

@@ -40,10 +40,11 @@ public class Sequential extends Module {
      * Runs the children in order. A {@link Linear} directly followed by a {@link ReLU} (both exactly those classes, so
      * an overridden {@code forward} is never skipped) runs as one fused op when no gradient is needed (under
      * {@code Autograd.noGrad()}, or when neither the input nor the layer's parameters require grad): the ReLU is
-     * applied in the same pass that adds the bias ({@link Linalg#linearRelu}). A {@link ReLU} directly followed by a
-     * {@link MaxPool2d} (exact classes again) always runs as one op, in training too ({@code Pooling.reluMaxPool2d}:
-     * one pass forward, one backward, no full-size ReLU output). Either way the values and gradients are those of
-     * running the modules one by one; only the graph's node names differ for the fused pair.
+     * applied in the same pass that adds the bias ({@link Linalg#linearRelu}). A {@link ReLU} and a {@link MaxPool2d}
+     * next to each other, in either order (exact classes again), always run as one op, in training too
+     * ({@code Pooling.reluMaxPool2d}: one pass forward, one backward, no full-size ReLU output; ReLU is monotone, so
+     * it commutes with the maximum, and the gradients of both orders are the same as well). Either way the values and
+     * gradients are those of running the modules one by one; only the graph's node names differ for the fused pair.
      */
     @Override
     public Tensor forward(Tensor input) {
@@ -54,7 +55,10 @@ public class Sequential extends Module {
                 x = linearRelu((Linear) ms[i], x);
                 i++; // the ReLU ran in the fused op
             } else if (i + 1 < ms.length && ms[i].getClass() == ReLU.class && ms[i + 1].getClass() == MaxPool2d.class) {
-                x = ((MaxPool2d) ms[i + 1]).forwardAfterRelu(x); // one pass, same values and gradients
+                x = ((MaxPool2d) ms[i + 1]).forwardWithRelu(x); // one pass, same values and gradients
+                i++;
+            } else if (i + 1 < ms.length && ms[i].getClass() == MaxPool2d.class && ms[i + 1].getClass() == ReLU.class) {
+                x = ((MaxPool2d) ms[i]).forwardWithRelu(x); // relu(max) = max(relu): the same op, either order
                 i++;
             } else {
                 x = ms[i].forward(x);

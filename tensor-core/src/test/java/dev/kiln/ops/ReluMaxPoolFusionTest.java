@@ -17,6 +17,8 @@ import dev.kiln.tensor.Tensor;
 import dev.kiln.testing.KilnTest;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code nn.Sequential}'s fused ReLU + MaxPool2d ({@link Pooling#reluMaxPool2d}) against the two modules run one by
@@ -27,11 +29,15 @@ import org.junit.jupiter.api.Test;
 class ReluMaxPoolFusionTest extends KilnTest {
     private final Generator gen = new Generator(5);
 
-    @Test
-    void convReluPoolStackTrainsExactlyAsTheModulesOneByOne() {
+    @ParameterizedTest(name = "pool first: {0}")
+    @ValueSource(booleans = {false, true})
+    void convReluPoolStackTrainsExactlyAsTheModulesOneByOne(boolean poolFirst) {
         for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
-            Sequential model = new Sequential(new Conv2d(2, 4, 3, 1, 1), new ReLU(), new MaxPool2d(2),
-                    new Conv2d(4, 3, 3), new ReLU(), new MaxPool2d(2));
+            Sequential model = poolFirst
+                    ? new Sequential(new Conv2d(2, 4, 3, 1, 1), new MaxPool2d(2), new ReLU(),
+                            new Conv2d(4, 3, 3), new MaxPool2d(2), new ReLU())
+                    : new Sequential(new Conv2d(2, 4, 3, 1, 1), new ReLU(), new MaxPool2d(2),
+                            new Conv2d(4, 3, 3), new ReLU(), new MaxPool2d(2));
             model.to(t);
             Tensor x = Tensor.randn(new long[] {3, 2, 14, 15}, t, gen);
             Tensor v = Tensor.randn(new long[] {3, 3, 2, 2}, t, gen);
@@ -46,7 +52,7 @@ class ReluMaxPoolFusionTest extends KilnTest {
             for (int i = 0; i < model.size(); i++) {
                 h = model.get(i).forward(h);
             }
-            assertEquals("MaxPool2DWithIndicesBackward0", h.gradFn().name());
+            assertEquals(poolFirst ? "ReluBackward0" : "MaxPool2DWithIndicesBackward0", h.gradFn().name());
             h.mul(v).sum().backward();
             assertArrayEquals(h.toDoubleArray(), fused.toDoubleArray(), t + " values");
             List<double[]> separate = grads(model);
@@ -67,16 +73,21 @@ class ReluMaxPoolFusionTest extends KilnTest {
         for (int i = 0; i < 4; i++) {
             data[6 * 8 + 2 * (i / 2) * 8 + i % 2] = i % 2 == 0 ? -0f : 0f; // one window of zeros of both signs
         }
-        Sequential pair = new Sequential(new ReLU(), new MaxPool2d(2));
-        Tensor x1 = Tensor.of(data).reshape(1, 2, 6, 8).requiresGrad_(true);
-        Tensor x2 = Tensor.of(data).reshape(1, 2, 6, 8).requiresGrad_(true);
-        Tensor fused = pair.forward(x1);
-        Tensor composed = F.maxPool2d(F.relu(x2), 2);
-        assertArrayEquals(bits(composed), bits(fused), "values, NaN payloads and signs of zero");
-        Tensor v = Tensor.arange(1, 1 + fused.numel(), 1, DType.FLOAT32).reshape(fused.shape());
-        fused.mul(v).sum().backward();
-        composed.mul(v).sum().backward();
-        assertArrayEquals(bits(x2.grad()), bits(x1.grad()), "gradient");
+        for (boolean poolFirst : new boolean[] {false, true}) {
+            Sequential pair = poolFirst ? new Sequential(new MaxPool2d(2), new ReLU())
+                    : new Sequential(new ReLU(), new MaxPool2d(2));
+            Tensor x1 = Tensor.of(data).reshape(1, 2, 6, 8).requiresGrad_(true);
+            Tensor x2 = Tensor.of(data).reshape(1, 2, 6, 8).requiresGrad_(true);
+            Tensor fused = pair.forward(x1);
+            assertEquals("ReluMaxPool2DBackward0", fused.gradFn().name());
+            Tensor composed = poolFirst ? F.relu(F.maxPool2d(x2, 2)) : F.maxPool2d(F.relu(x2), 2);
+            String order = poolFirst ? "pool then relu: " : "relu then pool: ";
+            assertArrayEquals(bits(composed), bits(fused), order + "values, NaN payloads and signs of zero");
+            Tensor v = Tensor.arange(1, 1 + fused.numel(), 1, DType.FLOAT32).reshape(fused.shape());
+            fused.mul(v).sum().backward();
+            composed.mul(v).sum().backward();
+            assertArrayEquals(bits(x2.grad()), bits(x1.grad()), order + "gradient");
+        }
     }
 
     @Test
@@ -88,6 +99,21 @@ class ReluMaxPoolFusionTest extends KilnTest {
             assertNull(y.gradFn());
             assertArrayEquals(F.maxPool2d(F.relu(x), 2).toDoubleArray(), y.toDoubleArray());
         }
+    }
+
+    @Test
+    void overlappingWindowsPoolThenReluGiveTheSameGradientsComposed() {
+        // 3x3 stride 2: cells shared by windows get several gradients; no fused kernel, so the composition runs
+        Sequential pair = new Sequential(new MaxPool2d(3, 2, 1, 1, false), new ReLU());
+        Tensor x = Tensor.randn(new long[] {2, 2, 9, 9}, DType.FLOAT64, gen).requiresGrad_(true);
+        Tensor x2 = x.detach().requiresGrad_(true);
+        Tensor y = pair.forward(x);
+        Tensor composed = F.relu(F.maxPool2d(x2, new long[] {3}, new long[] {2}, new long[] {1}, new long[] {1},
+                false));
+        assertArrayEquals(composed.toDoubleArray(), y.toDoubleArray());
+        y.sum().backward();
+        composed.sum().backward();
+        assertArrayEquals(x2.grad().toDoubleArray(), x.grad().toDoubleArray());
     }
 
     @Test
